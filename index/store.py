@@ -1,0 +1,211 @@
+"""Store: the index on disk (FAISS vectors, BM25 arrays, chunk table, documents, manifest); no pickle.
+
+Layout of an index folder:
+    CURRENT                  name of the generation folder in use (replaced atomically)
+    <generation>/manifest.json   format version, model, dimension, chunker settings, documents' sha256
+    <generation>/documents.json  [{"id", "title", "sha256", "text"}]: the text citations index into
+    <generation>/chunks.npy      int64 rows (document number, start, end)
+    <generation>/dense.faiss     FAISS inner-product index; row i is chunk i
+    <generation>/sentences.npy   int64 rows (chunk row, start, end): the sentences of each chunk, in order
+    <generation>/sentence_vectors.npy  float16 unit vectors of those sentences, pooled inside their chunk
+    <generation>/bm25/           bm25s arrays (npy) and vocabulary (json)
+A build writes a new generation folder, then points CURRENT at it, so a crash never harms the index in use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+from index.chunking import Chunk
+from index.documents import Document
+from index.errors import StoreError
+from index.terms import terms
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A chunk's unit vector, and the spans (document offsets) and unit vectors of its sentences."""
+
+    vector: np.ndarray  # (dimension,)
+    sentences: np.ndarray  # (count, 2) int64
+    sentence_vectors: np.ndarray  # (count, dimension)
+
+
+@dataclass
+class Store:
+    """An index in memory: `chunks[i]` is row i of `dense` and document i of `bm25`; the sentences of
+    chunk i are rows `sentence_starts[i]:sentence_starts[i + 1]` of `sentences` and `sentence_vectors`."""
+
+    manifest: dict
+    documents: list[Document]
+    chunks: list[Chunk]
+    dense: faiss.Index
+    bm25: bm25s.BM25
+    sentences: np.ndarray  # (count, 3) int64: chunk row, start, end
+    sentence_vectors: np.ndarray  # (count, dimension) float16
+
+    @classmethod
+    def create(
+        cls,
+        manifest: dict,
+        documents: list[Document],
+        chunks: list[Chunk],
+        embedded: list[Embedded],
+        k1: float = 0.5,
+        b: float = 0.5,
+    ) -> Store:
+        """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b)."""
+        dimension = int(embedded[0].vector.shape[0])
+        vectors = np.vstack([e.vector for e in embedded]).astype(np.float32)
+        dense = faiss.IndexFlatIP(dimension)
+        dense.add(np.ascontiguousarray(vectors))
+        bm25 = bm25s.BM25(k1=k1, b=b)
+        bm25.index([terms(chunk.text) for chunk in chunks], show_progress=False)
+        sentences = np.vstack(
+            [np.column_stack([np.full(len(e.sentences), row), e.sentences]) for row, e in enumerate(embedded)]
+        ).astype(np.int64)
+        sentence_vectors = np.vstack([e.sentence_vectors for e in embedded]).astype(np.float16)
+        manifest = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "dimension": dimension,
+            "bm25": {"k1": k1, "b": b},
+            "chunks": len(chunks),
+            "sentences": len(sentences),
+            "documents": {doc.id: {"sha256": doc.sha256, "title": doc.title} for doc in documents},
+            "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
+
+    @cached_property
+    def sentence_starts(self) -> np.ndarray:
+        """First sentence row of each chunk, and the total at the end."""
+        return np.searchsorted(self.sentences[:, 0], np.arange(len(self.chunks) + 1))
+
+    def embedded(self, row: int) -> Embedded:
+        """The stored vectors of chunk `row`."""
+        first, last = self.sentence_starts[row], self.sentence_starts[row + 1]
+        return Embedded(
+            self.dense.reconstruct(row),
+            self.sentences[first:last, 1:],
+            self.sentence_vectors[first:last].astype(np.float32),
+        )
+
+    @cached_property
+    def _document_by_id(self) -> dict[str, Document]:
+        return {doc.id: doc for doc in self.documents}
+
+    def document(self, doc_id: str) -> Document:
+        """The stored document `doc_id`."""
+        return self._document_by_id[doc_id]
+
+    def idf(self, words: list[str]) -> np.ndarray:
+        """BM25 inverse document frequency over chunks of each term (terms never seen get the highest)."""
+        total = int(self.bm25.scores["num_docs"])
+        counts = np.diff(self.bm25.scores["indptr"])
+        vocabulary = self.bm25.vocab_dict
+        frequency = np.array([counts[vocabulary[w]] if w in vocabulary else 0 for w in words], dtype=np.float64)
+        return np.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+
+    def vectors(self) -> np.ndarray:
+        """The chunk vectors, one row per chunk."""
+        return self.dense.reconstruct_n(0, self.dense.ntotal)
+
+    def save(self, index_dir: Path) -> None:
+        """Write a new generation folder, then switch CURRENT to it and remove older generations."""
+        index_dir = Path(index_dir)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        generation = Path(tempfile.mkdtemp(prefix="gen-", dir=index_dir))
+        try:
+            self._write(generation)
+            pointer = index_dir / f".{POINTER}.tmp"
+            pointer.write_text(generation.name + "\n")
+            _fsync(pointer)
+            os.replace(pointer, index_dir / POINTER)
+            _fsync(index_dir)
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        for old in index_dir.glob("gen-*"):
+            if old.name != generation.name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _write(self, folder: Path) -> None:
+        document_number = {doc.id: n for n, doc in enumerate(self.documents)}
+        rows = np.array([(document_number[c.doc_id], c.start, c.end) for c in self.chunks], dtype=np.int64)
+        np.save(folder / "chunks.npy", rows.reshape(-1, 3), allow_pickle=False)
+        documents = [{"id": d.id, "title": d.title, "sha256": d.sha256, "text": d.text} for d in self.documents]
+        (folder / "documents.json").write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
+        faiss.write_index(self.dense, str(folder / "dense.faiss"))
+        np.save(folder / "sentences.npy", self.sentences, allow_pickle=False)
+        np.save(folder / "sentence_vectors.npy", self.sentence_vectors, allow_pickle=False)
+        self.bm25.save(str(folder / "bm25"), show_progress=False)
+        (folder / "manifest.json").write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        for path in folder.rglob("*"):
+            if path.is_file():
+                _fsync(path)
+
+    @staticmethod
+    def exists(index_dir: Path) -> bool:
+        """True when `index_dir` holds a saved index."""
+        return (Path(index_dir) / POINTER).is_file()
+
+    @classmethod
+    def load(cls, index_dir: Path) -> Store:
+        """The index saved in `index_dir`; a StoreError says how to fix a missing or damaged one."""
+        index_dir = Path(index_dir)
+        if not cls.exists(index_dir):
+            raise StoreError(f"No index at {index_dir}: build it with `qa index --docs DOCS --index {index_dir}`.")
+        try:
+            folder = index_dir / (index_dir / POINTER).read_text().strip()
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("format_version") != FORMAT_VERSION:
+                raise StoreError(
+                    f"The index at {index_dir} has format version {manifest.get('format_version')}, this program "
+                    f"reads version {FORMAT_VERSION}: rebuild it with `qa index --rebuild --index {index_dir}`."
+                )
+            raw = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+            documents = [Document(d["id"], d["title"], d["text"], d["sha256"]) for d in raw]
+            rows = np.load(folder / "chunks.npy", allow_pickle=False)
+            chunks = [
+                Chunk(documents[n].id, int(s), int(e), documents[n].text[s:e]) for n, s, e in rows.tolist()
+            ]
+            dense = faiss.read_index(str(folder / "dense.faiss"))
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+            sentences = np.load(folder / "sentences.npy", allow_pickle=False)
+            sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+        except StoreError:
+            raise
+        except (OSError, ValueError, KeyError, IndexError, RuntimeError) as error:
+            raise StoreError(
+                f"The index at {index_dir} cannot be read ({type(error).__name__}: {error}): "
+                f"rebuild it with `qa index --rebuild --index {index_dir}`."
+            ) from error
+        if not dense.ntotal == manifest.get("chunks") == len(chunks) or len(sentences) != len(sentence_vectors):
+            raise StoreError(
+                f"The index at {index_dir} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks): "
+                f"rebuild it with `qa index --rebuild --index {index_dir}`."
+            )
+        return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

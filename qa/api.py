@@ -1,0 +1,103 @@
+"""The public face: answer() and retrieve(), over an Engine that loads the model and index once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from index.build import build
+from index.embedding import Embedder
+from index.store import Store
+from qa.config import QAConfig, default_docs, default_index
+from qa.errors import QuestionError
+from qa.read import Answer, SentenceReader
+from qa.retrieve import Passage, Retriever
+
+History = list[tuple[str, str]]
+
+
+class Engine:
+    """A loaded index with its embedding model, retriever and reader. `ensure=True` builds or updates the
+    index over `docs` first (the default corpus is indexed on first use)."""
+
+    def __init__(
+        self,
+        docs: Path | str | None = None,
+        index: Path | str | None = None,
+        config: QAConfig | None = None,
+        ensure: bool = False,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.config = config or QAConfig()
+        self.docs = Path(docs) if docs is not None else default_docs()
+        self.index = Path(index) if index is not None else default_index(self.docs)
+        index_config = self.config.index
+        self.embedder = embedder or Embedder(index_config.model, index_config.device, index_config.batch_size)
+        if ensure or not Store.exists(self.index):
+            build(self.docs, self.index, index_config, embedder=self.embedder)
+        self.store = Store.load(self.index)
+        self.retriever = Retriever(self.store, self.embedder, self.config.fusion_weight, self.config.candidates)
+        self.reader = SentenceReader(self.store, self.config.read_passages, self.config.threshold)
+
+    def check(self, question: str) -> str:
+        """The question without surrounding white space; a QuestionError when it is blank or too long."""
+        if not isinstance(question, str):
+            raise QuestionError(f"The question must be text, not {type(question).__name__}.")
+        question = question.strip()
+        if not question:
+            raise QuestionError("The question is empty: ask something about the documents.")
+        if len(question) > self.config.max_question_chars:
+            raise QuestionError(
+                f"The question is {len(question):,} characters long; the limit is "
+                f"{self.config.max_question_chars:,}. Ask a shorter question."
+            )
+        return question
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """The `k` passages that best match the question, best first."""
+        return self.retriever.search(self.check(question), k or self.config.k)
+
+    def answer(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
+        """A cited extractive answer. `history` holds earlier (question, answer text) pairs, oldest first."""
+        question = self.check(question)
+        vector = self.embedder.encode([question], progress=False)[0]
+        passages = self.retriever.search(question, k or self.config.k, vector)
+        return self.reader.read(question, vector, passages)
+
+
+_engines: dict[tuple[Path, Path], Engine] = {}
+_lock = threading.Lock()
+
+
+def engine(docs: Path | str | None = None, index: Path | str | None = None) -> Engine:
+    """The process-wide engine for this documents folder and index, loaded on first use."""
+    docs_path = Path(docs) if docs is not None else default_docs()
+    index_path = Path(index) if index is not None else default_index(docs_path)
+    key = (docs_path.resolve(), index_path.resolve())
+    with _lock:
+        if key not in _engines:
+            shared = next(iter(_engines.values())).embedder if _engines else None
+            _engines[key] = Engine(docs_path, index_path, embedder=shared)
+        return _engines[key]
+
+
+def _engine_for(index: Engine | Path | str | None, docs: Path | str | None) -> Engine:
+    return index if isinstance(index, Engine) else engine(docs, index)
+
+
+def answer(
+    question: str,
+    history: History | None = None,
+    index: Engine | Path | str | None = None,
+    docs: Path | str | None = None,
+) -> Answer:
+    """Answer `question` from the documents with cited verbatim spans (see Answer). `index` is an Engine
+    or an index folder; by default the index over `QA_DOCS` (or `seeds/`), built on first use."""
+    return _engine_for(index, docs).answer(question, history)
+
+
+def retrieve(
+    question: str, k: int = 5, index: Engine | Path | str | None = None, docs: Path | str | None = None
+) -> list[Passage]:
+    """The `k` passages (doc, title, start, end, text, score) that best match `question`, best first."""
+    return _engine_for(index, docs).retrieve(question, k)

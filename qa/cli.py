@@ -1,0 +1,143 @@
+"""The `qa` command: index, ask, eval, chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from index.errors import DocsError, IndexingError
+
+USAGE_ERROR = 2
+FAILURE = 1
+
+
+def _paths(args: argparse.Namespace) -> tuple[Path, Path, bool]:
+    """The documents and index folders, and whether the index may be built when it is missing."""
+    from qa.config import default_docs, default_index
+
+    docs = Path(args.docs) if args.docs else default_docs()
+    named_index = args.index or os.environ.get("QA_INDEX")
+    return docs, Path(args.index) if args.index else default_index(docs), not named_index
+
+
+def _add_location(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--docs", help="documents folder (default: $QA_DOCS, else seeds/)")
+    parser.add_argument("--index", help="index folder (default: $QA_INDEX, else a folder under ~/.cache/qa)")
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="qa", description="Cited extractive answers from a folder of documents.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build or update the index over the documents folder")
+    _add_location(index)
+    index.add_argument("--rebuild", action="store_true", help="embed every document again")
+
+    ask = commands.add_parser("ask", help="answer one question with citations")
+    ask.add_argument("question")
+    _add_location(ask)
+    ask.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval and answers on a questions file")
+    _add_location(evaluate)
+    evaluate.add_argument("--questions", required=True, help="JSON-lines file of {question, answers}")
+    evaluate.add_argument("--limit", type=int, help="use only the first N questions")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+    chat = commands.add_parser("chat", help="open the web chat")
+    _add_location(chat)
+    chat.add_argument("--host", default="127.0.0.1")
+    chat.add_argument("--port", type=int, default=7860)
+    return parser.parse_args(argv)
+
+
+def _engine(args: argparse.Namespace):
+    from index.store import Store
+    from qa.api import engine
+
+    docs, index, may_build = _paths(args)
+    if not may_build and not Store.exists(index):
+        raise IndexingError(f"No index at {index}: build it with `qa index --docs {docs} --index {index}`.")
+    return engine(docs, index)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from index.build import build
+
+    docs, index, _ = _paths(args)
+    summary = build(docs, index, rebuild=args.rebuild)
+    print(summary)
+    print(f"index: {index}")
+    return 0
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    answer = _engine(args).answer(args.question, k=args.k)
+    if args.json:
+        record = {
+            "question": answer.question,
+            "answer": answer.text,
+            "found": answer.found,
+            "score": round(answer.score, 4),
+            "citations": [asdict(c) | {"score": round(c.score, 4)} for c in answer.citations],
+        }
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    print(f"score: {answer.score:.2f}")
+    for number, citation in enumerate(answer.citations, 1):
+        print(f"[{number}] {citation.title} ({citation.doc}, characters {citation.start}-{citation.end}, score {citation.score:.2f})")
+        print(f"    \"{citation.quote}\"")
+    if not answer.found and answer.passages:
+        print("closest passages:")
+        for passage in answer.passages[:3]:
+            print(f"  - {passage.doc} [{passage.start}-{passage.end}] {passage.text[:120].strip()}...")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from qa.evaluate import evaluate, read_questions
+
+    questions = read_questions(args.questions, args.limit)
+    metrics = evaluate(_engine(args), questions)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        for name, value in metrics.items():
+            print(f"{name:>22}: {value:.4f}" if isinstance(value, float) else f"{name:>22}: {value}")
+    return 0
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from ui.app import launch
+
+    docs, index, _ = _paths(args)
+    launch(docs, index, host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from qa.errors import QuestionError
+
+    commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "chat": run_chat}
+    try:
+        return commands[args.command](args)
+    except (QuestionError, DocsError) as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except (IndexingError, OSError, ValueError) as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return FAILURE
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""QA settings and their defaults, in one place; environment variables override the defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.config import IndexConfig
+
+#: The seed corpus that ships with the project.
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def default_docs() -> Path:
+    """`QA_DOCS`, else the project's `seeds/` folder."""
+    return Path(os.environ.get("QA_DOCS") or SEEDS)
+
+
+def default_index(docs: Path) -> Path:
+    """`QA_INDEX`, else a folder under the user's cache named after the documents folder."""
+    if os.environ.get("QA_INDEX"):
+        return Path(os.environ["QA_INDEX"])
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    resolved = Path(docs).resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
+    return cache / "qa" / f"{resolved.name}-{digest}"
+
+
+@dataclass(frozen=True)
+class QAConfig:
+    """Where the documents and index are, and how questions are answered."""
+
+    index: IndexConfig = field(default_factory=IndexConfig)
+    k: int = 5  # passages returned by retrieve()
+    fusion_weight: float = 0.5  # weight of the dense cosine against normalized BM25
+    candidates: int = 50  # passages each retriever proposes for fusion
+    read_passages: int = 3  # passages whose sentences the reader scores
+    threshold: float = 0.5  # answer only when the calibrated score reaches this
+    max_question_chars: int = 2000

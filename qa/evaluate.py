@@ -1,0 +1,124 @@
+"""Metrics on SQuAD-format question files: retrieval recall, citation hit, EM/F1, abstention."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from qa.api import Engine
+
+RECALL_DEPTHS = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One record of a questions file; no `answers` means the documents don't answer it."""
+
+    id: str
+    question: str
+    answers: list[str]
+
+
+def read_questions(path: Path | str, limit: int | None = None) -> list[Question]:
+    """Records of a JSON-lines file: {"id", "question", "answers": [...], ...}."""
+    questions = []
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                questions.append(Question(str(record.get("id", number)), record["question"], list(record["answers"])))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}, line {number}: not a question record ({error})") from error
+            if limit and len(questions) >= limit:
+                break
+    return questions
+
+
+def normalize(text: str) -> str:
+    """SQuAD normalization: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, golds: Iterable[str]) -> float:
+    return max(float(normalize(prediction) == normalize(gold)) for gold in golds)
+
+
+def token_f1(prediction: str, golds: Iterable[str]) -> float:
+    def f1(gold: str) -> float:
+        predicted, expected = normalize(prediction).split(), normalize(gold).split()
+        common = sum((Counter(predicted) & Counter(expected)).values())
+        if not common:
+            return 0.0
+        precision, recall = common / len(predicted), common / len(expected)
+        return 2 * precision * recall / (precision + recall)
+
+    return max(f1(gold) for gold in golds)
+
+
+def auroc(positive: list[float], negative: list[float]) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    if not positive or not negative:
+        return float("nan")
+    scores = np.array(positive + negative)
+    ranks = np.empty(len(scores))
+    order = scores.argsort(kind="mergesort")
+    ranks[order] = np.arange(1, len(scores) + 1)
+    for value in np.unique(scores):  # average ranks of ties
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    return float((ranks[: len(positive)].sum() - len(positive) * (len(positive) + 1) / 2) / (len(positive) * len(negative)))
+
+
+def evaluate(engine: Engine, questions: list[Question], progress: bool = True) -> dict:
+    """Run every question through `engine` and score the answers."""
+    recall = {k: [] for k in RECALL_DEPTHS}
+    hits, exact, f1, found_right, latencies = [], [], [], [], []
+    answerable_scores, unanswerable_scores = [], []
+    for question in tqdm(questions, desc="questions", unit="q", disable=not progress):
+        started = time.perf_counter()
+        answer = engine.answer(question.question, k=max(RECALL_DEPTHS))
+        latencies.append(time.perf_counter() - started)
+        golds = question.answers
+        found_right.append(answer.found == bool(golds))
+        if not golds:
+            unanswerable_scores.append(answer.score)
+            continue
+        answerable_scores.append(answer.score)
+        for k in RECALL_DEPTHS:
+            recall[k].append(any(gold in p.text for p in answer.passages[:k] for gold in golds))
+        hits.append(bool(answer.citations) and any(gold in answer.citations[0].quote for gold in golds))
+        exact.append(exact_match(answer.text, golds) if answer.found else 0.0)
+        f1.append(token_f1(answer.text, golds) if answer.found else 0.0)
+    metrics = {
+        "questions": len(questions),
+        "answerable": len(answerable_scores),
+        **{f"recall@{k}": _mean(values) for k, values in recall.items()},
+        "hit@1": _mean(hits),
+        "exact_match": _mean(exact),
+        "f1": _mean(f1),
+        "answered": _mean([s >= engine.config.threshold for s in answerable_scores]),
+        "latency_p50_ms": 1000 * float(np.percentile(latencies, 50)) if latencies else float("nan"),
+        "latency_p95_ms": 1000 * float(np.percentile(latencies, 95)) if latencies else float("nan"),
+    }
+    if unanswerable_scores:
+        metrics["unanswerable"] = len(unanswerable_scores)
+        metrics["abstention_accuracy"] = _mean(found_right)
+        metrics["abstention_auroc"] = auroc(answerable_scores, unanswerable_scores)
+    return metrics
+
+
+def _mean(values: list) -> float:
+    return float(np.mean(values)) if values else float("nan")

@@ -1,0 +1,95 @@
+"""build(): incremental updates embed only what changed; bad folders leave the index as it was."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from index.build import build
+from index.errors import DocsError
+from index.store import Store
+from tests.conftest import SEEDS
+
+NEW_DOCUMENT = "Lake Sevan\n\nLake Sevan is the largest lake in Armenia. It lies at 1,900 metres above sea level.\n"
+
+
+@pytest.fixture
+def docs(tmp_path):
+    folder = tmp_path / "docs"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+class CountingEmbedder:
+    """Wraps the real embedder and counts the texts it embeds."""
+
+    def __init__(self, embedder):
+        self.inner, self.embedded = embedder, 0
+        self.dimension, self.max_tokens = embedder.dimension, embedder.max_tokens
+        self.count_tokens = embedder.count_tokens
+
+    def encode_passages(self, texts, spans, progress=None):
+        self.embedded += len(texts)
+        return self.inner.encode_passages(texts, spans, progress)
+
+
+def test_adding_changing_renaming_and_deleting(docs, tmp_path, embedder):
+    index = tmp_path / "index"
+    counting = CountingEmbedder(embedder)
+    first = build(docs, index, embedder=counting)
+    seed_chunks = first.chunks
+    assert first.added == ["000_f79ba8ae3d3a940e.txt"] and counting.embedded == seed_chunks
+
+    (docs / "sub").mkdir()
+    (docs / "sub" / "sevan.md").write_text(NEW_DOCUMENT)
+    counting.embedded = 0
+    added = build(docs, index, embedder=counting)
+    new_chunks = added.chunks - seed_chunks
+    assert added.added == ["sub/sevan.md"] and added.unchanged == ["000_f79ba8ae3d3a940e.txt"]
+    assert counting.embedded == added.embedded_chunks == new_chunks >= 1
+
+    counting.embedded = 0
+    again = build(docs, index, embedder=counting)
+    assert counting.embedded == 0 and not again.changed
+
+    (docs / "sub" / "sevan.md").write_text(NEW_DOCUMENT + "\nIt is fed by 28 rivers.\n")
+    updated = build(docs, index, embedder=counting)
+    assert updated.updated == ["sub/sevan.md"] and counting.embedded == updated.embedded_chunks
+
+    (docs / "sub" / "sevan.md").rename(docs / "lake.md")
+    counting.embedded = 0
+    renamed = build(docs, index, embedder=counting)
+    assert renamed.renamed == [("sub/sevan.md", "lake.md")] and counting.embedded == 0
+
+    (docs / "lake.md").unlink()
+    removed = build(docs, index, embedder=counting)
+    assert removed.removed == ["lake.md"] and counting.embedded == 0
+    store = Store.load(index)
+    assert [d.id for d in store.documents] == ["000_f79ba8ae3d3a940e.txt"]
+    assert len(store.chunks) == seed_chunks
+    for chunk in store.chunks:
+        assert store.document(chunk.doc_id).text[chunk.start : chunk.end] == chunk.text
+
+
+def test_rebuild_embeds_everything(docs, tmp_path, embedder):
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, rebuild=True, embedder=counting)
+    assert summary.full_rebuild_reason == "asked for" and counting.embedded == summary.chunks
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "only-unreadable"])
+def test_bad_documents_folder_keeps_the_existing_index(case, docs, tmp_path, embedder):
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    before = Store.load(index).chunks
+    target = tmp_path / "other"
+    if case != "missing":
+        target.mkdir()
+    if case == "only-unreadable":
+        (target / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    with pytest.raises(DocsError, match="txt or .md|does not exist"):
+        build(target, index, embedder=embedder)
+    assert Store.load(index).chunks == before

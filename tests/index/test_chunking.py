@@ -1,0 +1,73 @@
+"""Chunking: exact offsets, sentence cuts, overlap, and the embedding model's length limit."""
+
+from __future__ import annotations
+
+from index.chunking import Chunker, count_tokens, split_sentences
+from index.documents import read_folder
+from tests.conftest import SEEDS
+
+TEXT = (
+    "Armenia froze its participation on Feb. 23. Mr. Smith disagreed!\n\n"
+    "A second paragraph follows here. It has two sentences.\n"
+    "- a list item\n"
+    "Hard-wrapped prose continues on\nthe next line without a break."
+)
+
+
+def test_sentences_are_exact_and_respect_abbreviations():
+    spans = split_sentences(TEXT)
+    sentences = [TEXT[s:e] for s, e in spans]
+    assert sentences == [
+        "Armenia froze its participation on Feb. 23.",
+        "Mr. Smith disagreed!",
+        "A second paragraph follows here.",
+        "It has two sentences.",
+        "- a list item",
+        "Hard-wrapped prose continues on\nthe next line without a break.",
+    ]
+
+
+def _word_count(texts):
+    return [len(text.split()) for text in texts]
+
+
+def test_chunk_offsets_round_trip_and_cover_every_sentence():
+    text = " ".join(f"Sentence number {i} talks about topic {i % 7}." for i in range(300))
+    chunker = Chunker(max_tokens=60, overlap_tokens=20, model_limit=1000, count_model_tokens=_word_count)
+    chunks = chunker.chunk("doc.txt", text)
+    assert len(chunks) > 5
+    covered = set()
+    for chunk in chunks:
+        assert chunk.text == text[chunk.start : chunk.end]
+        assert count_tokens(chunk.text) <= 60
+        covered.update(range(chunk.start, chunk.end))
+    for start, end in split_sentences(text):
+        assert set(range(start, end)) <= covered
+    # consecutive chunks overlap by whole sentences, and always move forward
+    for before, after in zip(chunks, chunks[1:]):
+        assert before.start < after.start <= before.end + 1
+
+
+def test_model_limit_is_respected_even_for_one_huge_sentence():
+    text = "word " * 5000 + "end."
+    chunker = Chunker(max_tokens=10_000, overlap_tokens=0, model_limit=100, count_model_tokens=_word_count)
+    chunks = chunker.chunk("long.txt", text)
+    assert all(len(chunk.text.split()) <= 100 for chunk in chunks)
+    assert all(chunk.text == text[chunk.start : chunk.end] for chunk in chunks)
+    assert "".join(text[c.start : c.end] for c in chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_no_seed_chunk_exceeds_the_real_model_limit(embedder):
+    documents, _ = read_folder(SEEDS)
+    chunker = Chunker(200, 80, embedder.max_tokens, embedder.count_tokens)
+    long_text = documents[0].text * 20  # many windows
+    chunks = chunker.chunk("x", long_text)
+    counts = embedder.count_tokens([c.text for c in chunks])
+    assert max(counts) <= embedder.max_tokens == embedder.model.max_seq_length - 2
+    assert all(c.text == long_text[c.start : c.end] for c in chunks)
+
+
+def test_a_run_on_text_without_punctuation_fits_the_real_model(embedder):
+    text = " ".join(f"pneumonoultramicroscopic{i}" for i in range(400))  # many word pieces per word
+    chunks = Chunker(200, 0, embedder.max_tokens, embedder.count_tokens).chunk("x", text)
+    assert max(embedder.count_tokens([c.text for c in chunks])) <= embedder.max_tokens

@@ -1,0 +1,94 @@
+"""Store: FAISS agrees with brute force; saving and loading give the same index; no pickle on disk."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from index.chunking import Chunk
+from index.documents import Document
+from index.errors import StoreError
+from index.store import POINTER, Embedded, Store
+
+
+def _store(count: int = 40, dimension: int = 16) -> Store:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(count, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    text = " ".join(f"word{i} alpha beta" for i in range(count))
+    document = Document("a.txt", "A", text, "0" * 64)
+    chunks, position = [], 0
+    for i in range(count):
+        piece = f"word{i} alpha beta"
+        start = text.index(piece, position)
+        chunks.append(Chunk("a.txt", start, start + len(piece), piece))
+        position = start + len(piece)
+    embedded = [
+        Embedded(vector, np.array([[chunk.start, chunk.end]]), vector[None, :]) for vector, chunk in zip(vectors, chunks)
+    ]
+    return Store.create({"model": "test"}, [document], chunks, embedded)
+
+
+def test_faiss_search_matches_brute_force():
+    store = _store()
+    vectors = store.vectors()
+    queries = vectors[:5] + 0.1
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    scores, rows = store.dense.search(queries, 10)
+    brute = queries @ vectors.T
+    expected = np.argsort(-brute, axis=1)[:, :10]
+    np.testing.assert_array_equal(rows, expected)
+    np.testing.assert_allclose(scores, np.take_along_axis(brute, expected, 1), rtol=1e-5)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    store = _store()
+    store.save(tmp_path)
+    loaded = Store.load(tmp_path)
+    assert loaded.chunks == store.chunks
+    assert loaded.documents == store.documents
+    np.testing.assert_array_equal(loaded.vectors(), store.vectors())
+    np.testing.assert_allclose(loaded.bm25.get_scores(["word3"]), store.bm25.get_scores(["word3"]))
+    np.testing.assert_array_equal(loaded.sentences, store.sentences)
+    np.testing.assert_array_equal(loaded.sentence_vectors, store.sentence_vectors)
+    assert loaded.embedded(3).sentences.tolist() == [[store.chunks[3].start, store.chunks[3].end]]
+    assert loaded.manifest == json.loads(json.dumps(store.manifest))
+    generation = tmp_path / (tmp_path / POINTER).read_text().strip()
+    for path in generation.rglob("*.npy"):
+        np.load(path, allow_pickle=False)  # raises if anything was pickled
+    assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("*.pickle"))
+
+
+def test_saving_again_replaces_the_generation_and_leaves_one(tmp_path):
+    store = _store()
+    store.save(tmp_path)
+    store.save(tmp_path)
+    assert len(list(tmp_path.glob("gen-*"))) == 1
+    assert Store.load(tmp_path).chunks == store.chunks
+
+
+def test_a_failed_save_keeps_the_previous_index(tmp_path, monkeypatch):
+    store = _store()
+    store.save(tmp_path)
+
+    def broken(self, folder):
+        (folder / "manifest.json").write_text("{half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Store, "_write", broken)
+    with pytest.raises(OSError):
+        _store(count=10).save(tmp_path)
+    assert len(Store.load(tmp_path).chunks) == 40
+    assert len(list(tmp_path.glob("gen-*"))) == 1
+
+
+def test_missing_and_damaged_indexes_say_how_to_fix_them(tmp_path):
+    with pytest.raises(StoreError, match="qa index"):
+        Store.load(tmp_path / "nowhere")
+    _store().save(tmp_path)
+    generation = tmp_path / (tmp_path / POINTER).read_text().strip()
+    (generation / "chunks.npy").write_bytes(b"garbage")
+    with pytest.raises(StoreError, match="--rebuild"):
+        Store.load(tmp_path)

@@ -1,0 +1,66 @@
+"""answer() and retrieve() on the seed article: verbatim citations, abstention, bad questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import Answer, QuestionError, answer, retrieve
+
+SEED_QUESTIONS = {
+    "Who is Armenia's Prime Minister?": "Nikol Pashinyan",
+    "What did Armenia threaten to do?": "withdraw from the Collective Security Treaty Organization",
+    "What did Pashinyan say about peacekeepers?": "Peacekeepers are neutral",
+}
+
+
+def assert_verbatim(result: Answer, engine) -> None:
+    for citation in result.citations:
+        assert engine.store.document(citation.doc).text[citation.start : citation.end] == citation.quote
+
+
+@pytest.mark.parametrize("question, fact", SEED_QUESTIONS.items())
+def test_seed_questions_are_answered_with_a_citation_holding_the_fact(question, fact, seed_engine):
+    result = answer(question, index=seed_engine)
+    assert result.found, result
+    assert fact in result.citations[0].quote
+    assert result.text == result.citations[0].quote
+    assert 0.0 <= result.score <= 1.0
+    assert_verbatim(result, seed_engine)
+
+
+def test_unrelated_question_is_not_answered_but_keeps_the_closest_passages(seed_engine):
+    result = answer("What is the capital of France?", index=seed_engine)
+    assert not result.found
+    assert result.citations == []
+    assert "don't say" in result.text
+    assert result.passages
+
+
+def test_retrieve_returns_ranked_passages_with_exact_offsets(seed_engine):
+    passages = retrieve("When did Armenia freeze its CSTO participation?", k=3, index=seed_engine)
+    assert len(passages) == 3
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+    assert "Feb. 23" in passages[0].text
+    for passage in passages:
+        assert seed_engine.store.document(passage.doc).text[passage.start : passage.end] == passage.text
+        assert passage.title.startswith("Armenia will withdraw")
+
+
+def test_history_is_accepted(seed_engine):
+    result = answer("Who is Armenia's Prime Minister?", history=[("What is the CSTO?", "A military alliance.")], index=seed_engine)
+    assert result.found
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t", "x" * 100_000])
+def test_bad_questions_raise_a_clear_error(question, seed_engine):
+    with pytest.raises(QuestionError, match="empty|limit"):
+        answer(question, index=seed_engine)
+
+
+def test_default_index_is_built_on_first_use_over_qa_docs(seed_index, monkeypatch, tmp_path):
+    docs, _ = seed_index
+    monkeypatch.setenv("QA_DOCS", str(docs))
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "default-index"))
+    result = answer("Who is Armenia's Prime Minister?")
+    assert result.found and (tmp_path / "default-index" / "CURRENT").is_file()
+    assert "Nikol Pashinyan" in result.citations[0].quote

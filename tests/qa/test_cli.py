@@ -1,0 +1,88 @@
+"""The `qa` command: JSON schema, exit codes and one-line messages for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qa.cli import main
+from tests.conftest import ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_ask_json_schema(seed_index, capsys):
+    docs, index = seed_index
+    assert main(["ask", "Who is Armenia's Prime Minister?", "--docs", str(docs), "--index", str(index), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert set(record) == {"question", "answer", "found", "score", "citations"}
+    assert record["found"] is True and isinstance(record["score"], float)
+    citation = record["citations"][0]
+    assert set(citation) == {"doc", "title", "start", "end", "quote", "score"}
+    text = (docs / citation["doc"]).read_text(encoding="utf-8")
+    assert text[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def test_index_command_reports_what_it_did(seed_index, tmp_path, capsys):
+    docs, _ = seed_index
+    assert main(["index", "--docs", str(docs), "--index", str(tmp_path / "i")]) == 0
+    assert "added (1)" in capsys.readouterr().out
+    assert main(["index", "--docs", str(docs), "--index", str(tmp_path / "i")]) == 0
+    assert "unchanged: 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "question, message",
+    [("", "empty"), ("   ", "empty"), ("y" * 100_000, "limit is 2,000")],
+)
+def test_bad_questions_exit_2_with_one_line(question, message, seed_index, capsys):
+    docs, index = seed_index
+    assert main(["ask", question, "--docs", str(docs), "--index", str(index)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_missing_docs_folder_exits_2(tmp_path, capsys):
+    assert main(["index", "--docs", str(tmp_path / "nowhere"), "--index", str(tmp_path / "i")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_empty_docs_folder_exits_2_and_keeps_the_index(seed_index, tmp_path, capsys):
+    docs, index = seed_index
+    before = (index / "CURRENT").read_text()
+    (tmp_path / "empty").mkdir()
+    assert main(["index", "--docs", str(tmp_path / "empty"), "--index", str(index)]) == 2
+    assert "No documents" in capsys.readouterr().err
+    assert (index / "CURRENT").read_text() == before
+
+
+def test_missing_index_says_how_to_build_it(seed_index, tmp_path, capsys):
+    docs, _ = seed_index
+    assert main(["ask", "Who?", "--docs", str(docs), "--index", str(tmp_path / "none")]) == 1
+    error = capsys.readouterr().err
+    assert "qa index" in error and "Traceback" not in error
+
+
+def test_unreadable_index_says_how_to_rebuild_it(seed_index, tmp_path, capsys):
+    import shutil
+
+    docs, index = seed_index
+    broken = tmp_path / "broken"
+    shutil.copytree(index, broken)
+    generation = broken / (broken / "CURRENT").read_text().strip()
+    (generation / "documents.json").write_text("{not json")
+    assert main(["ask", "Who?", "--docs", str(docs), "--index", str(broken)]) == 1
+    error = capsys.readouterr().err
+    assert "--rebuild" in error and error.count("\n") == 1
+
+
+def test_python_dash_m_runs_the_cli_and_usage_errors_exit_2():
+    result = run("ask")
+    assert result.returncode == 2 and "question" in result.stderr
+    blank = run("ask", " ", "--docs", str(ROOT / "seeds"), "--index", "/nonexistent/index")
+    assert blank.returncode != 0 and "Traceback" not in blank.stderr

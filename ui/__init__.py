@@ -1,0 +1,1 @@
+"""The web chat: presentation only, calling qa's public API."""
