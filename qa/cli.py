@@ -49,6 +49,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     evaluate.add_argument("--limit", type=int, help="use only the first N questions")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
+    calibrate = commands.add_parser("calibrate", help="fit the reader's sentence choice and found score")
+    calibrate.add_argument("--select", nargs=2, metavar=("DOCS", "QUESTIONS"), required=True,
+                           help="documents folder and answerable questions for the sentence choice")
+    calibrate.add_argument("--found", nargs=2, metavar=("DOCS", "QUESTIONS"), action="append", required=True,
+                           help="documents folder and questions for the found score; questions with no answers, "
+                                "or about a document not in DOCS, are unanswerable (repeatable)")
+    calibrate.add_argument("--out", help="weights file to write (default: the one the reader loads)")
+
     chat = commands.add_parser("chat", help="open the web chat")
     _add_location(chat)
     chat.add_argument("--host", default="127.0.0.1")
@@ -113,6 +121,22 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_calibrate(args: argparse.Namespace) -> int:
+    from qa.api import engine
+    from qa.calibration import calibrate
+    from qa.evaluate import read_questions
+    from qa.read import WEIGHTS_FILE
+
+    weights = calibrate(
+        engine(args.select[0]),
+        read_questions(args.select[1]),
+        [(engine(docs), read_questions(questions)) for docs, questions in args.found],
+        Path(args.out) if args.out else WEIGHTS_FILE,
+    )
+    print(json.dumps(weights, indent=2))
+    return 0
+
+
 def run_chat(args: argparse.Namespace) -> int:
     from ui.app import launch
 
@@ -125,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from qa.errors import QuestionError
 
-    commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "chat": run_chat}
+    commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "calibrate": run_calibrate, "chat": run_chat}
     try:
         return commands[args.command](args)
     except (QuestionError, DocsError) as error:

@@ -37,5 +37,5 @@ class QAConfig:
     fusion_weight: float = 0.5  # weight of the dense cosine against normalized BM25
     candidates: int = 50  # passages each retriever proposes for fusion
     read_passages: int = 3  # passages whose sentences the reader scores
-    threshold: float = 0.5  # answer only when the calibrated score reaches this
+    threshold: float | None = None  # answer only when the calibrated score reaches this (None: the calibrated one)
     max_question_chars: int = 2000

@@ -3,8 +3,11 @@ calibrated score and an explicit no-answer."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -31,8 +34,9 @@ class Citation:
 @dataclass(frozen=True)
 class Answer:
     """`text` is the answer span (or NOT_FOUND); `score` is the calibrated probability that the documents
-    answer the question; `citations` support the answer, best first; `passages` are the closest passages,
-    kept also when nothing was found."""
+    answer the question; `citations` support the answer, best first (each citation's score is its share of
+    the evidence among the sentences read); `passages` are the closest passages and `closest` the best
+    sentence, kept also when nothing was found."""
 
     question: str
     text: str
@@ -40,6 +44,7 @@ class Answer:
     score: float
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    closest: Citation | None = None  # the best sentence found, also when it was not good enough
 
 
 @dataclass(frozen=True)
@@ -50,92 +55,154 @@ class Candidate:
     start: int
     end: int
     text: str
-    cosine: float  # embedding similarity of question and sentence
-    coverage: float  # share of the question's term weight (IDF) found in the sentence
-    context: float  # the same share over the sentence's whole passage
+    evidence: dict[str, float]
 
 
-def _sigmoid(value: float) -> float:
-    return 1.0 / (1.0 + math.exp(-value))
+#: Evidence the sentence choice weighs (see `evidence_of`).
+SELECT_FEATURES = (
+    "cosine", "coverage", "cosine_x_coverage", "coverage_squared", "passage_cosine", "passage_bm25",
+    "log_length", "bigrams", "previous_coverage", "answer_type",
+)
+#: Evidence the found/not-found score weighs: the best sentence's, and how clearly it beats the rest.
+FOUND_FEATURES = ("select", "margin", "cosine", "coverage", "passage_cosine", "passage_score", "bias")
+WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
+
+_WORD = re.compile(r"\w+")
+_ASKS_NUMBER = re.compile(r"\b(when|what year|which year|how many|how much|what percentage|how long|how old)\b")
+_ASKS_NAME = re.compile(r"\b(who|whom|whose|where)\b")
+
+
+def _answer_type(question: str, sentence: str) -> float:
+    """1 when the question asks for a number (or a name) and the sentence holds one the question doesn't."""
+    lowered = question.lower()
+    if _ASKS_NUMBER.search(lowered):
+        def matches(word: str) -> bool:
+            return any(character.isdigit() for character in word)
+    elif _ASKS_NAME.search(lowered):
+        def matches(word: str) -> bool:
+            return word[:1].isupper()
+    else:
+        return 0.0
+    asked = set(_WORD.findall(lowered))
+    return float(any(matches(word) for word in _WORD.findall(sentence) if word.lower() not in asked))
+
+
+def _bigrams(words: list[str]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:]))
 
 
 @dataclass(frozen=True)
-class SentenceWeights:
-    """Logistic models over a candidate's evidence; fitted as the README's calibration section says."""
+class ReaderWeights:
+    """Weights of the two logistic models, by feature name; fitted by `qa calibrate` (see README)."""
 
-    # Which sentence answers: P(sentence holds the answer).
-    select: tuple[float, ...] = (6.0, 4.0, 1.0, 2.0, -6.0)  # cosine, coverage, context, passage score, bias
-    # Whether anything answers: P(answerable) from the best sentence's evidence.
-    found: tuple[float, ...] = (6.0, 4.0, 1.0, 2.0, -6.0)
+    select: dict[str, float]
+    found: dict[str, float]
+    threshold: float  # answer when the found probability reaches this
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> ReaderWeights:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(data["select"], data["found"], data["threshold"])
 
 
 class SentenceReader:
-    """Scores every sentence of the best passages by embedding similarity and question-term coverage;
-    answers with the best one, cites it and any sentence nearly as good, or abstains."""
+    """Scores every sentence of the best passages by its evidence (embedding similarity, question-term
+    coverage, its passage's retrieval scores); answers with the best one, cites it and any sentence nearly
+    as likely, or abstains when the calibrated score is under the threshold."""
 
     def __init__(
         self,
         store: Store,
         passages: int = 3,
-        threshold: float = 0.5,
-        weights: SentenceWeights = SentenceWeights(),
+        threshold: float | None = None,
+        weights: ReaderWeights | None = None,
         max_citations: int = 3,
-        citation_margin: float = 0.1,
+        citation_ratio: float = 0.5,
     ) -> None:
         self.store = store
         self.passages = passages
-        self.threshold = threshold
-        self.weights = weights
+        self.weights = weights or ReaderWeights.load()
+        self.threshold = self.weights.threshold if threshold is None else threshold
         self.max_citations = max_citations
-        self.citation_margin = citation_margin
+        self.citation_ratio = citation_ratio
+        self._select = np.array([self.weights.select.get(name, 0.0) for name in SELECT_FEATURES])
+        self._found = np.array([self.weights.found.get(name, 0.0) for name in FOUND_FEATURES])
 
     def candidates(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
         """Every distinct sentence of the first `self.passages` passages, with its evidence. Sentence vectors
         come from the index (pooled when the chunk was embedded), so reading embeds nothing."""
-        question_terms = sorted(set(terms(question)))
-        weights = self.store.idf(question_terms)
-        total = float(weights.sum()) or 1.0
+        question_words = terms(question)
+        question_terms = sorted(set(question_words))
+        idf = dict(zip(question_terms, self.store.idf(question_terms).tolist()))
+        total = sum(idf.values()) or 1.0
+        question_bigrams = _bigrams(question_words)
         seen: set[tuple[str, int]] = set()
         candidates = []
         for passage in passages[: self.passages]:
-            context = _coverage(question_terms, weights, passage.text) / total
             embedded = self.store.embedded(passage.chunk)
             text = self.store.document(passage.doc).text
+            previous_coverage = 0.0
             for (start, end), cosine in zip(embedded.sentences.tolist(), embedded.sentence_vectors @ vector):
-                if (passage.doc, start) in seen:
-                    continue
-                seen.add((passage.doc, start))
                 sentence = text[start:end]
-                coverage = _coverage(question_terms, weights, sentence) / total
-                candidates.append(Candidate(passage, start, end, sentence, float(cosine), coverage, context))
+                words = terms(sentence)
+                coverage = sum(idf.get(word, 0.0) for word in set(words)) / total
+                evidence = {
+                    "cosine": float(cosine),
+                    "coverage": coverage,
+                    "cosine_x_coverage": float(cosine) * coverage,
+                    "coverage_squared": coverage * coverage,
+                    "passage_cosine": passage.dense,
+                    "passage_bm25": passage.lexical,
+                    "passage_score": passage.score,
+                    "log_length": math.log1p(len(sentence)),
+                    "bigrams": len(question_bigrams & _bigrams(words)) / max(len(question_bigrams), 1),
+                    "previous_coverage": previous_coverage,
+                    "answer_type": _answer_type(question, sentence),
+                }
+                previous_coverage = coverage
+                if (passage.doc, start) not in seen:
+                    seen.add((passage.doc, start))
+                    candidates.append(Candidate(passage, start, end, sentence, evidence))
         return candidates
 
-    @staticmethod
-    def features(candidate: Candidate) -> tuple[float, ...]:
-        return (candidate.cosine, candidate.coverage, candidate.context, candidate.passage.score, 1.0)
+    def select_scores(self, candidates: list[Candidate]) -> np.ndarray:
+        """Logit of each candidate being the answering sentence (comparable within one question)."""
+        return np.array([[c.evidence[name] for name in SELECT_FEATURES] for c in candidates]) @ self._select
 
-    def select_score(self, candidate: Candidate) -> float:
-        """P(this sentence holds the answer)."""
-        return _sigmoid(float(np.dot(self.weights.select, self.features(candidate))))
-
-    def found_score(self, candidate: Candidate) -> float:
-        """P(the documents answer the question), judged from the best sentence."""
-        return _sigmoid(float(np.dot(self.weights.found, self.features(candidate))))
+    def found_features(self, candidates: list[Candidate], scores: np.ndarray) -> dict[str, float]:
+        """The evidence for "the documents answer this": the best candidate's, and its margin over the next."""
+        order = np.argsort(-scores)
+        best = candidates[order[0]].evidence
+        margin = float(scores[order[0]] - scores[order[1]]) if len(order) > 1 else 5.0
+        return {
+            "select": float(scores[order[0]]),
+            "margin": min(margin, 5.0),
+            "cosine": best["cosine"],
+            "coverage": best["coverage"],
+            "passage_cosine": best["passage_cosine"],
+            "passage_score": best["passage_score"],
+            "bias": 1.0,
+        }
 
     def read(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
         """The answer to `question` from `passages` (best first); `vector` is the question's embedding."""
         candidates = self.candidates(question, vector, passages)
         if not candidates:
             return Answer(question, NOT_FOUND, False, 0.0, [], passages)
-        scored = sorted(((self.select_score(c), c) for c in candidates), key=lambda sc: -sc[0])
-        best_score, best = scored[0]
-        score = self.found_score(best)
-        if score < self.threshold:
-            return Answer(question, NOT_FOUND, False, score, [], passages)
-        citations = [
-            self.cite(c, s) for s, c in scored[: self.max_citations] if s >= best_score - self.citation_margin
+        scores = self.select_scores(candidates)
+        features = self.found_features(candidates, scores)
+        score = _sigmoid(float(np.dot(self._found, [features[name] for name in FOUND_FEATURES])))
+        shares = np.exp(scores - scores.max())
+        shares /= shares.sum()
+        order = np.argsort(-shares)
+        cited = [
+            self.cite(candidates[i], float(shares[i]))
+            for i in order[: self.max_citations]
+            if shares[i] >= self.citation_ratio * shares[order[0]]
         ]
-        return Answer(question, best.text, True, score, citations, passages)
+        if score < self.threshold:
+            return Answer(question, NOT_FOUND, False, score, [], passages, closest=cited[0])
+        return Answer(question, cited[0].quote, True, score, cited, passages, closest=cited[0])
 
     def cite(self, candidate: Candidate, score: float) -> Citation:
         """A citation of `candidate`, its quote checked against the stored document text."""
@@ -146,7 +213,5 @@ class SentenceReader:
         return Citation(document.id, document.title, candidate.start, candidate.end, quote, score)
 
 
-def _coverage(question_terms: list[str], weights: np.ndarray, text: str) -> float:
-    """Summed weight of the question terms that occur in `text`."""
-    present = set(terms(text))
-    return float(sum(w for t, w in zip(question_terms, weights) if t in present))
+def _sigmoid(value: float) -> float:
+    return 1.0 / (1.0 + math.exp(-value))
