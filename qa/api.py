@@ -36,7 +36,7 @@ class Engine:
         if ensure or not Store.exists(self.index):
             build(self.docs, self.index, index_config, embedder=self.embedder)
         self.store = Store.load(self.index)
-        self.retriever = Retriever(self.store, self.embedder, self.config.fusion_weight, self.config.candidates)
+        self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = SentenceReader(self.store, self.config.read_passages, self.config.threshold)
 
     def check(self, question: str) -> str:

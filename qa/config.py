@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.config import IndexConfig
+from qa.retrieve import FusionWeights
 
 #: The seed corpus that ships with the project.
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -34,7 +35,7 @@ class QAConfig:
 
     index: IndexConfig = field(default_factory=IndexConfig)
     k: int = 5  # passages returned by retrieve()
-    fusion_weight: float = 0.5  # weight of the dense cosine against normalized BM25
+    fusion: FusionWeights = field(default_factory=FusionWeights)  # chunk cosine, best sentence cosine, BM25
     candidates: int = 50  # passages each retriever proposes for fusion
     read_passages: int = 3  # passages whose sentences the reader scores
     threshold: float | None = None  # answer only when the calibrated score reaches this (None: the calibrated one)

@@ -64,3 +64,13 @@ def test_default_index_is_built_on_first_use_over_qa_docs(seed_index, monkeypatc
     result = answer("Who is Armenia's Prime Minister?")
     assert result.found and (tmp_path / "default-index" / "CURRENT").is_file()
     assert "Nikol Pashinyan" in result.citations[0].quote
+
+
+def test_questions_about_other_articles_are_refused(seed_engine):
+    """60 SQuAD v1.1 dev questions (CC BY-SA 4.0, tests/data) asked of the seed article alone."""
+    from qa.evaluate import read_questions
+    from tests.conftest import ROOT
+
+    questions = read_questions(ROOT / "tests" / "data" / "offtopic_questions.jsonl")
+    found = [answer(q.question, index=seed_engine).found for q in questions]
+    assert len(found) == 60 and sum(found) / len(found) <= 0.05
