@@ -17,15 +17,14 @@ History = list[tuple[str, str]]
 
 
 class Engine:
-    """A loaded index with its embedding model, retriever and reader. `ensure=True` builds or updates the
-    index over `docs` first (the default corpus is indexed on first use)."""
+    """A loaded index with its embedding model, retriever and reader; a missing index is built over `docs`
+    first (so the default corpus is indexed on first use)."""
 
     def __init__(
         self,
         docs: Path | str | None = None,
         index: Path | str | None = None,
         config: QAConfig | None = None,
-        ensure: bool = False,
         embedder: Embedder | None = None,
     ) -> None:
         self.config = config or QAConfig()
@@ -33,7 +32,7 @@ class Engine:
         self.index = Path(index) if index is not None else default_index(self.docs)
         index_config = self.config.index
         self.embedder = embedder or Embedder(index_config.model, index_config.device, index_config.batch_size)
-        if ensure or not Store.exists(self.index):
+        if not Store.exists(self.index):
             build(self.docs, self.index, index_config, embedder=self.embedder)
         self.store = Store.load(self.index)
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)

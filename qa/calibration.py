@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from qa.api import Engine
 from qa.evaluate import Question
-from qa.read import FOUND_FEATURES, SELECT_FEATURES, WEIGHTS_FILE, Candidate
+from qa.read import FOUND_FEATURES, SELECT_FEATURES, WEIGHTS_FILE, Candidate, ReaderWeights, SentenceReader
 
 #: Negative sentences paired with each answering sentence when fitting the sentence choice.
 PAIRS_PER_POSITIVE = 8
@@ -60,10 +60,6 @@ def logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1.0, iteratio
     return weights
 
 
-def _matrix(candidates: list[Candidate]) -> np.ndarray:
-    return np.array([[c.evidence[name] for name in SELECT_FEATURES] for c in candidates])
-
-
 def fit_select(readings: list[Reading], seed: int = 0) -> dict[str, float]:
     """Pairwise logistic regression: the answering sentence should outscore the others of its question."""
     rng = np.random.default_rng(seed)
@@ -72,7 +68,7 @@ def fit_select(readings: list[Reading], seed: int = 0) -> dict[str, float]:
         positives, negatives = np.flatnonzero(reading.labels), np.flatnonzero(~reading.labels)
         if not len(positives) or not len(negatives):
             continue
-        matrix = _matrix(reading.candidates)
+        matrix = SentenceReader.select_matrix(reading.candidates)
         for positive in positives:
             for negative in rng.choice(negatives, min(len(negatives), PAIRS_PER_POSITIVE), replace=False):
                 differences.append(matrix[positive] - matrix[negative])
@@ -115,8 +111,6 @@ def calibrate(
     """Fit the sentence choice on the answerable questions of the first set, then the found score and its
     threshold on the found sets together (they must hold unanswerable or off-topic questions too), and
     write all to `out`."""
-    from qa.read import ReaderWeights, SentenceReader
-
     select = fit_select([r for r in collect(select_engine, select_questions) if r.answerable])
     readings = []
     for engine, questions in found_sets:

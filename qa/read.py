@@ -165,9 +165,14 @@ class SentenceReader:
                     candidates.append(Candidate(passage, start, end, sentence, evidence))
         return candidates
 
+    @staticmethod
+    def select_matrix(candidates: list[Candidate]) -> np.ndarray:
+        """The candidates' evidence, one row each, in SELECT_FEATURES order."""
+        return np.array([[c.evidence[name] for name in SELECT_FEATURES] for c in candidates])
+
     def select_scores(self, candidates: list[Candidate]) -> np.ndarray:
         """Logit of each candidate being the answering sentence (comparable within one question)."""
-        return np.array([[c.evidence[name] for name in SELECT_FEATURES] for c in candidates]) @ self._select
+        return self.select_matrix(candidates) @ self._select
 
     def found_features(self, candidates: list[Candidate], scores: np.ndarray) -> dict[str, float]:
         """The evidence for "the documents answer this": the best candidate's, and its margin over the next."""
