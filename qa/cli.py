@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from index.errors import DocsError, IndexingError
@@ -61,6 +60,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     _add_location(chat)
     chat.add_argument("--host", default="127.0.0.1")
     chat.add_argument("--port", type=int, default=7860)
+    chat.add_argument("--auth", help="user:password required to use the chat (default: $QA_AUTH)")
     return parser.parse_args(argv)
 
 
@@ -87,14 +87,7 @@ def run_index(args: argparse.Namespace) -> int:
 def run_ask(args: argparse.Namespace) -> int:
     answer = _engine(args).answer(args.question, k=args.k)
     if args.json:
-        record = {
-            "question": answer.question,
-            "answer": answer.text,
-            "found": answer.found,
-            "score": round(answer.score, 4),
-            "citations": [asdict(c) | {"score": round(c.score, 4)} for c in answer.citations],
-        }
-        print(json.dumps(record, ensure_ascii=False, indent=2))
+        print(json.dumps(answer.record(), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
     print(f"score: {answer.score:.2f}")
@@ -141,7 +134,7 @@ def run_chat(args: argparse.Namespace) -> int:
     from ui.app import launch
 
     docs, index, _ = _paths(args)
-    launch(docs, index, host=args.host, port=args.port)
+    launch(docs, index, host=args.host, port=args.port, auth=args.auth)
     return 0
 
 

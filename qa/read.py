@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,17 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     closest: Citation | None = None  # the best sentence found, also when it was not good enough
+
+    def record(self) -> dict:
+        """The JSON form: {"question", "answer", "found", "score", "citations": [{"doc", "title", "start",
+        "end", "quote", "score"}]}."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "found": self.found,
+            "score": round(self.score, 4),
+            "citations": [asdict(c) | {"score": round(c.score, 4)} for c in self.citations],
+        }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,120 @@
+"""The web chat: API through gradio_client, literal rendering of document text, bad input, and a real
+browser (Debian's chromium driven by playwright) asking a seed question."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from qa.api import Engine
+from tests.conftest import ROOT, SEEDS
+from ui.app import ChatApp, launch, literal, render
+
+HOSTILE = (
+    "Lake Sevan\n\n<script>window.pwned = 1</script> **Lake Sevan** is the largest lake in Armenia, "
+    "at <b>1,900</b> metres above sea level. $x$ [link](javascript:alert(1))\n"
+)
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(SEEDS, root / "docs")
+    (root / "docs" / "sevan.md").write_text(HOSTILE)
+    Engine(root / "docs", root / "index", embedder=embedder)  # builds the index with the shared model
+    app = ChatApp(root / "docs", root / "index")
+    port = free_port()
+    page = app.blocks()
+    page.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield app, f"http://127.0.0.1:{port}/"
+    page.close()
+
+
+def test_literal_escapes_every_markup_character():
+    shown = literal("<script>alert(1)</script> **b** $x$ [a](b)")
+    assert "<" not in shown and "*" not in shown and "$" not in shown and "[" not in shown
+    assert "&#60;script&#62;" in shown
+
+
+def test_rendered_answer_marks_the_quote_and_keeps_document_markup_inert(hostile_app):
+    app, _ = hostile_app
+    answer = app.qa.answer("What is the largest lake in Armenia?")
+    assert answer.found and answer.citations[0].doc == "sevan.md"
+    html = render(answer, app.qa)
+    assert "<mark>" in html and "<script" not in html and "<b>1,900" not in html and "**" not in html
+    assert literal(answer.citations[0].quote) in html
+
+
+def test_api_answers_through_gradio_client(hostile_app):
+    from gradio_client import Client
+
+    app, url = hostile_app
+    record = Client(url, verbose=False).predict("Who is Armenia's Prime Minister?", api_name="/ask")
+    assert record["found"] is True
+    citation = record["citations"][0]
+    text = app.qa.store.document(citation["doc"]).text
+    assert text[citation["start"] : citation["end"]] == citation["quote"] and "Nikol Pashinyan" in citation["quote"]
+
+
+@pytest.mark.parametrize("question, message", [("   ", "empty"), ("z" * 100_000, "limit")])
+def test_bad_questions_get_a_message_in_the_chat(question, message, hostile_app):
+    app, _ = hostile_app
+    messages, pairs, cleared = app.respond(question, [], [])
+    assert message in messages[-1]["content"].replace("&#32;", " ") and pairs == [] and cleared == ""
+    assert len(messages[0]["content"]) < 10_000
+
+
+def test_follow_ups_carry_the_history(hostile_app):
+    app, _ = hostile_app
+    _, pairs, _ = app.respond("Who is Armenia's Prime Minister?", [], [])
+    assert pairs[0][0] == "Who is Armenia's Prime Minister?" and "Pashinyan" in pairs[0][1]
+
+
+def test_binding_beyond_localhost_needs_a_password(monkeypatch):
+    monkeypatch.delenv("QA_AUTH", raising=False)
+    with pytest.raises(ValueError, match="--auth"):
+        launch(host="0.0.0.0")
+
+
+def test_in_a_real_browser(hostile_app):
+    if not shutil.which("chromium") and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is not installed (`apt-get install -y chromium`); CI installs it")
+    from playwright.sync_api import sync_playwright
+
+    _, url = hostile_app
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 1000})
+        page.goto(url)
+        box = page.get_by_placeholder("Ask a question about the documents")
+        box.fill("When did Armenia freeze its CSTO participation?")
+        page.get_by_role("button", name="Ask").click()
+        page.wait_for_selector("mark", timeout=60_000)
+        assert "Feb. 23" in page.locator("mark").last.inner_text()
+        box.fill("What is the largest lake in Armenia?")
+        page.get_by_role("button", name="Ask").click()
+        page.wait_for_function("document.querySelectorAll('mark').length >= 2", timeout=60_000)
+        assert "largest lake" in page.locator("mark").last.inner_text()
+        assert "<script>window.pwned = 1</script>" in page.locator("body").inner_text()
+        assert page.evaluate("window.pwned") is None
+        screenshot = ARTIFACTS / "chat.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    print(f"screenshot: {screenshot}")
+    assert screenshot.stat().st_size > 10_000
