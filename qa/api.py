@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from index.build import build
+from index.build import BuildSummary, build
+from index.config import DOCUMENT_SUFFIXES
 from index.embedding import Embedder
 from index.store import Store
 from qa.config import QAConfig, default_docs, default_index
@@ -14,6 +15,8 @@ from qa.read import Answer, SentenceReader
 from qa.retrieve import Passage, Retriever
 
 History = list[tuple[str, str]]
+#: File types a documents folder is read for.
+SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
 
 
 class Engine:
@@ -37,6 +40,12 @@ class Engine:
         self.store = Store.load(self.index)
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = SentenceReader(self.store, self.config.read_passages, self.config.threshold)
+
+    def updated(self, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
+        """A new engine over the index brought in line with the documents folder (only what changed is
+        embedded), and what the build did. This engine keeps answering from the old index meanwhile."""
+        summary = build(self.docs, self.index, self.config.index, rebuild=rebuild, embedder=self.embedder)
+        return Engine(self.docs, self.index, self.config, self.embedder), summary
 
     def check(self, question: str) -> str:
         """The question without surrounding white space; a QuestionError when it is blank or too long."""
@@ -78,6 +87,15 @@ def engine(docs: Path | str | None = None, index: Path | str | None = None) -> E
             shared = next(iter(_engines.values())).embedder if _engines else None
             _engines[key] = Engine(docs_path, index_path, embedder=shared)
         return _engines[key]
+
+
+def update(qa: Engine, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
+    """Bring `qa`'s index in line with its folder and return the new engine (which later `engine()` calls
+    for the same folders return too) with what the build did."""
+    fresh, summary = qa.updated(rebuild)
+    with _lock:
+        _engines[(qa.docs.resolve(), qa.index.resolve())] = fresh
+    return fresh, summary
 
 
 def _engine_for(index: Engine | Path | str | None, docs: Path | str | None) -> Engine:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import threading
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing calls out
 
 import gradio as gr  # noqa: E402
 
-from qa import Answer, Engine, QuestionError, engine  # noqa: E402
+from qa import SUPPORTED_SUFFIXES, Answer, Engine, QuestionError, engine, update  # noqa: E402
 
 EXAMPLES = [
     "Who is Armenia's Prime Minister?",
@@ -18,6 +21,9 @@ EXAMPLES = [
 ]
 #: Characters of the passage shown on each side of a quoted span.
 CONTEXT_CHARS = 300
+#: Largest file accepted from the page, in bytes (env QA_MAX_UPLOAD_MB, default 10).
+MAX_UPLOAD_BYTES = int(float(os.environ.get("QA_MAX_UPLOAD_MB", "10")) * 1024 * 1024)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 #: Characters that HTML, Markdown or LaTeX would interpret; document text shows them literally.
 _ACTIVE = set("&<>\"'`*_{}[]()#+-.!|~$\\=:")
 
@@ -51,6 +57,48 @@ def render(answer: Answer, qa: Engine) -> str:
     return "\n".join(parts)
 
 
+class UploadRefused(ValueError):
+    """An uploaded file that was not saved; the message says why."""
+
+
+def safe_name(name: str) -> str:
+    """A plain file name from an uploaded name: no folders, no leading dots, only letters, digits, `._ -`."""
+    base = re.split(r"[\\/]", name)[-1]
+    cleaned = _UNSAFE.sub("_", base).lstrip(". ").strip()[-120:]
+    return cleaned or "document.txt"
+
+
+def save_upload(source: Path, name: str, docs: Path) -> str:
+    """Copy one uploaded file into `docs` under a safe, new name (an existing file is never replaced) and
+    return that name; UploadRefused when its type, size or encoding can't be indexed."""
+    name = safe_name(name)
+    stem, suffix = os.path.splitext(name)
+    if suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise UploadRefused(f"{name}: only {', '.join(SUPPORTED_SUFFIXES)} files can be added")
+    size = source.stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadRefused(f"{name}: {size / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES / 1e6:.0f} MB limit")
+    data = source.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadRefused(f"{name}: not UTF-8 text") from None
+    if not text.strip():
+        raise UploadRefused(f"{name}: empty")
+    folder = docs.resolve()
+    for number in range(1, 1000):
+        candidate = folder / (name if number == 1 else f"{stem}-{number}{suffix}")
+        if candidate.parent != folder:
+            raise UploadRefused(f"{name}: not a plain file name")
+        try:
+            with open(candidate, "xb") as target:  # exclusive: never overwrites
+                target.write(data)
+        except FileExistsError:
+            continue
+        return candidate.name
+    raise UploadRefused(f"{name}: too many files of that name")
+
+
 def status(qa: Engine) -> str:
     manifest = qa.store.manifest
     return (
@@ -64,6 +112,33 @@ class ChatApp:
 
     def __init__(self, docs: os.PathLike | str | None = None, index: os.PathLike | str | None = None) -> None:
         self.qa = engine(docs, index)
+        self._updating = threading.Lock()
+
+    def add_documents(self, paths: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str, None]:
+        """Save uploaded files into the documents folder, then update the index (only they are embedded)."""
+        saved, refused = [], []
+        for path in paths or []:
+            try:
+                saved.append(save_upload(Path(path), Path(path).name, self.qa.docs))
+            except UploadRefused as error:
+                refused.append(str(error))
+        lines = [f"Refused {reason}." for reason in refused]
+        if saved:
+            lines.insert(0, f"Added {', '.join(saved)}. " + self.refresh(progress))
+        return literal(status(self.qa)), literal(" ".join(lines) or "No file chosen."), None
+
+    def rebuild(self, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
+        """Embed every document again."""
+        return literal(status(self.qa)), literal(self.refresh(progress, rebuild=True))
+
+    def refresh(self, progress=None, rebuild: bool = False) -> str:
+        """Update the index; questions are answered from the previous one until the new one is swapped in."""
+        with self._updating:
+            if progress is not None:
+                progress(0, desc="Updating the index")
+            fresh, summary = update(self.qa, rebuild=rebuild)
+            self.qa = fresh
+        return f"Index updated: {summary.embedded_chunks} chunks embedded in {summary.seconds:.1f} s."
 
     def respond(self, message: str, messages: list[dict], pairs: list[tuple[str, str]]):
         """Answer `message`; the chat shows the question and the rendered reply, `pairs` keeps the history."""
@@ -88,9 +163,18 @@ class ChatApp:
                 question = gr.Textbox(placeholder="Ask a question about the documents", show_label=False, scale=8)
                 ask = gr.Button("Ask", variant="primary", scale=1)
             gr.Examples(EXAMPLES, inputs=question)
-            gr.Markdown(literal(status(self.qa)))
+            with gr.Accordion("Documents", open=False):
+                files = gr.File(label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)})", file_count="multiple",
+                                file_types=list(SUPPORTED_SUFFIXES), type="filepath")
+                with gr.Row():
+                    add = gr.Button("Add to the index")
+                    rebuild = gr.Button("Rebuild the index")
+                message = gr.Markdown()
+            state = gr.Markdown(literal(status(self.qa)), elem_id="status")
             for trigger in (question.submit, ask.click):
                 trigger(self.respond, [question, chat, pairs], [chat, pairs, question], api_name=False)
+            add.click(self.add_documents, [files], [state, message, files], api_name=False)
+            rebuild.click(self.rebuild, None, [state, message], api_name=False)
             gr.api(self.ask, api_name="ask")
         return page
 

@@ -12,7 +12,8 @@ import pytest
 
 from qa.api import Engine
 from tests.conftest import ROOT, SEEDS
-from ui.app import ChatApp, launch, literal, render
+import ui.app
+from ui.app import ChatApp, UploadRefused, launch, literal, render, safe_name, save_upload
 
 HOSTILE = (
     "Lake Sevan\n\n<script>window.pwned = 1</script> **Lake Sevan** is the largest lake in Armenia, "
@@ -87,6 +88,53 @@ def test_binding_beyond_localhost_needs_a_password(monkeypatch):
         launch(host="0.0.0.0")
 
 
+@pytest.mark.parametrize(
+    "name, expected",
+    [("../../etc/evil.txt", "evil.txt"), ("..\\..\\win.md", "win.md"), (".hidden.txt", "hidden.txt"),
+     ("a<b>|c.txt", "a_b_c.txt"), ("", "document.txt")],
+)
+def test_upload_names_are_made_plain(name, expected):
+    assert safe_name(name) == expected
+
+
+def test_uploads_are_saved_inside_the_folder_never_overwriting(tmp_path, monkeypatch):
+    docs, outside = tmp_path / "docs", tmp_path / "outside.txt"
+    docs.mkdir()
+    source = tmp_path / "upload.bin"
+    source.write_text("Lake Sevan is large.")
+    assert save_upload(source, "../outside.txt", docs) == "outside.txt"
+    assert not outside.exists() and (docs / "outside.txt").read_text() == "Lake Sevan is large."
+    assert save_upload(source, "outside.txt", docs) == "outside-2.txt"
+    assert (docs / "outside.txt").read_text() == "Lake Sevan is large."
+    with pytest.raises(UploadRefused, match="only .txt, .md"):
+        save_upload(source, "tool.exe", docs)
+    monkeypatch.setattr(ui.app, "MAX_UPLOAD_BYTES", 10)
+    with pytest.raises(UploadRefused, match="over the"):
+        save_upload(source, "big.txt", docs)
+    monkeypatch.undo()
+    source.write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(UploadRefused, match="not UTF-8"):
+        save_upload(source, "latin.txt", docs)
+    assert sorted(p.name for p in docs.iterdir()) == ["outside-2.txt", "outside.txt"]
+
+
+def test_adding_documents_updates_the_index_and_answers_from_it(tmp_path, seed_index, embedder):
+    docs, _ = seed_index
+    own = tmp_path / "docs"
+    shutil.copytree(docs, own)
+    Engine(own, tmp_path / "index", embedder=embedder)
+    app = ChatApp(own, tmp_path / "index")
+    before = app.qa
+    upload = tmp_path / "kura.txt"
+    upload.write_text("Kura River\n\nThe Kura River is 1,364 kilometres long and flows into the Caspian Sea.\n")
+    state, message, cleared = app.add_documents([str(upload), str(tmp_path / "x.pdf")], progress=None)
+    assert "Added kura.txt" in message.replace("&#46;", ".") and "Refused" in message and cleared is None
+    assert "2 documents" in state.replace("&#44;", ",") and app.qa is not before
+    assert before.answer("Who is Armenia's Prime Minister?").found  # the old engine still answers
+    answer = app.qa.answer("How long is the Kura River?")
+    assert answer.found and answer.citations[0].doc == "kura.txt"
+
+
 def test_in_a_real_browser(hostile_app):
     if not shutil.which("chromium") and not os.environ.get("CI"):
         pytest.skip("Debian's chromium is not installed (`apt-get install -y chromium`); CI installs it")
@@ -113,6 +161,16 @@ def test_in_a_real_browser(hostile_app):
         assert "largest lake" in page.locator("mark").last.inner_text()
         assert "<script>window.pwned = 1</script>" in page.locator("body").inner_text()
         assert page.evaluate("window.pwned") is None
+        page.get_by_text("Documents", exact=True).click()
+        upload = ARTIFACTS / "kura.txt"
+        upload.write_text("Kura River\n\nThe Kura River is 1,364 kilometres long and flows into the Caspian Sea.\n")
+        page.locator("input[type=file]").set_input_files(str(upload))
+        page.get_by_role("button", name="Add to the index").click()
+        page.wait_for_function("document.querySelector('#status').innerText.includes('3 documents')", timeout=120_000)
+        box.fill("How long is the Kura River?")
+        page.get_by_role("button", name="Ask").click()
+        page.wait_for_function("document.querySelectorAll('mark').length >= 3", timeout=60_000)
+        assert "1,364 kilometres" in page.locator("mark").last.inner_text()
         screenshot = ARTIFACTS / "chat.png"
         page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
