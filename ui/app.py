@@ -138,7 +138,7 @@ class ChatApp:
                 progress(0, desc="Updating the index")
             fresh, summary = update(self.qa, rebuild=rebuild)
             self.qa = fresh
-        return f"Index updated: {summary.embedded_chunks} chunks embedded in {summary.seconds:.1f} s."
+        return f"Index updated: {summary.documents} documents, {summary.embedded_chunks} of {summary.chunks} chunks embedded in {summary.seconds:.1f} s."
 
     def respond(self, message: str, messages: list[dict], pairs: list[tuple[str, str]]):
         """Answer `message`; the chat shows the question and the rendered reply, `pairs` keeps the history."""
