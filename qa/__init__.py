@@ -1,6 +1,6 @@
 """Questions to cited extractive answers over an index of documents."""
 
-from qa.api import SUPPORTED_SUFFIXES, Engine, answer, engine, retrieve, update
+from qa.api import SUPPORTED_SUFFIXES, Chat, Engine, answer, engine, retrieve, update
 from qa.errors import QuestionError
 from qa.read import Answer, Citation
 from qa.retrieve import Passage
@@ -8,6 +8,7 @@ from qa.retrieve import Passage
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "Answer",
+    "Chat",
     "Citation",
     "Engine",
     "Passage",

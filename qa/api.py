@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from index.build import BuildSummary, build
@@ -10,6 +11,7 @@ from index.config import DOCUMENT_SUFFIXES
 from index.embedding import Embedder
 from index.store import Store
 from qa.config import QAConfig, default_docs, default_index
+from qa.converse import Expander
 from qa.errors import QuestionError
 from qa.read import Answer, SentenceReader
 from qa.retrieve import Passage, Retriever
@@ -40,6 +42,7 @@ class Engine:
         self.store = Store.load(self.index)
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = SentenceReader(self.store, self.config.read_passages, self.config.threshold)
+        self.expander = Expander(self.store)
 
     def updated(self, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
         """A new engine over the index brought in line with the documents folder (only what changed is
@@ -68,9 +71,24 @@ class Engine:
     def answer(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         """A cited extractive answer. `history` holds earlier (question, answer text) pairs, oldest first."""
         question = self.check(question)
-        vector = self.embedder.encode([question], progress=False)[0]
-        passages = self.retriever.search(question, k or self.config.k, vector)
-        return self.reader.read(question, vector, passages)
+        query = self.expander.expand(question, history)
+        vectors = self.embedder.encode([question, query.text] if query.added else [question], progress=False)
+        passages = self.retriever.search_expanded(query, k or self.config.k, vectors)
+        return replace(self.reader.read(question, vectors[0], passages), added=query.added)
+
+
+class Chat:
+    """A conversation: each question is answered with the turns before it as history."""
+
+    def __init__(self, qa: Engine | None = None) -> None:
+        self.qa = qa
+        self.history: History = []
+
+    def ask(self, question: str) -> Answer:
+        """Answer `question` as a follow-up of the earlier turns, and remember the turn."""
+        result = (self.qa or engine()).answer(question, self.history)
+        self.history.append((result.question, result.text))
+        return result
 
 
 _engines: dict[tuple[Path, Path], Engine] = {}

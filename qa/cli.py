@@ -41,6 +41,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     _add_location(ask)
     ask.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--history", help='JSON file of earlier turns: [["question", "answer"], ...], oldest first')
 
     evaluate = commands.add_parser("eval", help="measure retrieval and answers on a questions file")
     _add_location(evaluate)
@@ -84,12 +85,28 @@ def run_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history(path: str | None) -> list[tuple[str, str]]:
+    if not path:
+        return []
+    try:
+        turns = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [(str(question), str(answer)) for question, answer in turns]
+    except (OSError, ValueError, TypeError) as error:
+        raise HistoryError(f"{path} is not a history file ([[question, answer], ...]): {error}") from error
+
+
+class HistoryError(ValueError):
+    """The --history file can't be read."""
+
+
 def run_ask(args: argparse.Namespace) -> int:
-    answer = _engine(args).answer(args.question, k=args.k)
+    answer = _engine(args).answer(args.question, _history(args.history), k=args.k)
     if args.json:
         print(json.dumps(answer.record(), ensure_ascii=False, indent=2))
         return 0
     print(answer.text)
+    if answer.added:
+        print(f"searched for: {answer.query}")
     print(f"score: {answer.score:.2f}")
     for number, citation in enumerate(answer.citations, 1):
         print(f"[{number}] {citation.title} ({citation.doc}, characters {citation.start}-{citation.end}, score {citation.score:.2f})")
@@ -145,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "calibrate": run_calibrate, "chat": run_chat}
     try:
         return commands[args.command](args)
-    except (QuestionError, DocsError) as error:
+    except (QuestionError, DocsError, HistoryError) as error:
         print(f"qa: {error}", file=sys.stderr)
         return USAGE_ERROR
     except (IndexingError, OSError, ValueError) as error:

@@ -15,8 +15,7 @@ from index.store import Store
 from index.terms import terms
 from qa.retrieve import Passage
 
-#: What a not-found answer says.
-NOT_FOUND = "The documents don't say."
+from qa.converse import NOT_FOUND  # noqa: E402  (what a not-found answer says)
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,19 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     closest: Citation | None = None  # the best sentence found, also when it was not good enough
+    added: tuple[str, ...] = ()  # words of earlier turns added to the question before searching
+
+    @property
+    def query(self) -> str:
+        """What was searched: the question, plus the words added from the conversation."""
+        return " ".join((self.question, *self.added))
 
     def record(self) -> dict:
         """The JSON form: {"question", "answer", "found", "score", "citations": [{"doc", "title", "start",
         "end", "quote", "score"}]}."""
         return {
             "question": self.question,
+            "query": self.query,
             "answer": self.text,
             "found": self.found,
             "score": round(self.score, 4),

@@ -9,6 +9,7 @@ import numpy as np
 from index.embedding import Embedder
 from index.store import Store
 from index.terms import terms
+from qa.converse import Query
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,27 @@ class Retriever:
         """The `k` best passages for `question`, best first. `vector` is the question's embedding, if known."""
         if vector is None:
             vector = self.embedder.encode([question], progress=False)[0]
+        return self._top(self._scores(terms(question), vector), k)
+
+    def search_expanded(self, query: Query, k: int, vectors: np.ndarray) -> list[Passage]:
+        """Retrieval of a question and of its expansion with earlier turns' words (`vectors` embed both):
+        each chunk keeps the better of its two fused scores. In the expansion's BM25 query the question's
+        own terms count twice, so the added words weigh less."""
+        scores = self._scores(terms(query.question), vectors[0])
+        if query.added:
+            own = terms(query.question)
+            expanded = self._scores(own + own + terms(" ".join(query.added)), vectors[1])
+            for row, values in expanded.items():
+                if values[0] > scores.get(row, (-np.inf,))[0]:
+                    scores[row] = values
+        return self._top(scores, k)
+
+    def _scores(self, words: list[str], vector: np.ndarray) -> dict[int, tuple[float, float, float, float]]:
+        """Fused, chunk cosine, best-sentence cosine and normalized BM25 of every candidate chunk, by row."""
         count = self.store.dense.ntotal
-        pool = min(count, max(self.candidates, k))
+        pool = min(count, self.candidates)
         _, dense_rows = self.store.dense.search(vector[None, :].astype(np.float32), pool)
-        lexical_all = self.store.bm25.get_scores(terms(question))
+        lexical_all = self.store.bm25.get_scores(words) if words else np.zeros(count)  # "Why?" has no terms
         lexical_rows = np.argpartition(-lexical_all, pool - 1)[:pool] if pool < count else np.arange(count)
         rows = np.union1d(dense_rows[0][dense_rows[0] >= 0], lexical_rows)
         cosine = np.vstack([self.store.dense.reconstruct(int(row)) for row in rows]) @ vector
@@ -65,11 +83,11 @@ class Retriever:
         lexical = lexical_all[rows] / best if best > 0 else np.zeros(len(rows))
         w = self.weights
         fused = w.dense * cosine + w.sentence * sentence + w.lexical * lexical
-        order = np.argsort(-fused, kind="stable")[:k]
-        return [
-            self._passage(int(rows[i]), float(fused[i]), float(cosine[i]), float(sentence[i]), float(lexical[i]))
-            for i in order
-        ]
+        return {int(r): (float(f), float(c), float(s), float(x)) for r, f, c, s, x in zip(rows, fused, cosine, sentence, lexical)}
+
+    def _top(self, scores: dict[int, tuple[float, float, float, float]], k: int) -> list[Passage]:
+        ranked = sorted(scores.items(), key=lambda item: (-item[1][0], item[0]))[:k]
+        return [self._passage(row, *values) for row, values in ranked]
 
     def _best_sentences(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Highest cosine between the question and a sentence of each chunk."""

@@ -37,6 +37,8 @@ def render(answer: Answer, qa: Engine) -> str:
     """The reply: the answer, then each citation's title, file, score and the quote marked in its passage;
     when nothing was found, the closest passages."""
     parts = [f"<p><b>{literal(answer.text)}</b> <small>(score {answer.score:.2f})</small></p>"]
+    if answer.added:
+        parts.append(f"<p><small>searching for: {literal(answer.query)}</small></p>")
     for number, citation in enumerate(answer.citations, 1):
         text = qa.store.document(citation.doc).text
         before = text[max(0, citation.start - CONTEXT_CHARS) : citation.start]

@@ -20,7 +20,7 @@ def test_ask_json_schema(seed_index, capsys):
     docs, index = seed_index
     assert main(["ask", "Who is Armenia's Prime Minister?", "--docs", str(docs), "--index", str(index), "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert set(record) == {"question", "answer", "found", "score", "citations"}
+    assert set(record) == {"question", "query", "answer", "found", "score", "citations"}
     assert record["found"] is True and isinstance(record["score"], float)
     citation = record["citations"][0]
     assert set(citation) == {"doc", "title", "start", "end", "quote", "score"}

@@ -1,0 +1,54 @@
+"""Follow-ups: the expander adds earlier turns' words; the raw question still counts; Chat keeps turns."""
+
+from __future__ import annotations
+
+import json
+
+from qa import Chat, answer
+from qa.cli import main
+from qa.converse import NOT_FOUND, Expander, Query
+
+
+def test_no_history_adds_nothing(seed_engine):
+    assert Expander(seed_engine.store).expand("Who is Armenia's Prime Minister?", None) == Query(
+        "Who is Armenia's Prime Minister?"
+    )
+
+
+def test_follow_up_gets_the_earlier_subject_and_not_found_answers_add_nothing(seed_engine):
+    expander = Expander(seed_engine.store)
+    query = expander.expand("And when was it founded?", [("Which countries are in the CSTO?", NOT_FOUND)])
+    assert "CSTO" in query.added and "documents" not in query.added
+    assert query.text.startswith("And when was it founded?")
+    named = expander.expand("When did he speak?", [("Who is Armenia's foreign minister?", "Ararat Mirzoyan said so.")])
+    assert "Ararat" in named.added and "minister" in named.added
+
+
+def test_words_already_asked_are_not_added(seed_engine):
+    query = Expander(seed_engine.store).expand("What did the CSTO do?", [("What is the CSTO?", "")])
+    assert "CSTO" not in query.added
+
+
+def test_questions_without_content_words_are_answered_or_refused_never_crash(seed_engine):
+    assert answer("Why?", index=seed_engine).text
+    assert answer("Why?", history=[("What did Armenia threaten to do?", "withdraw")], index=seed_engine).added
+
+
+def test_chat_keeps_the_history_and_the_answer_says_what_was_searched(seed_engine):
+    chat = Chat(seed_engine)
+    first = chat.ask("Who is Armenia's Prime Minister?")
+    second = chat.ask("When did he freeze the country's CSTO participation?")
+    assert first.found and second.found and "Feb. 23" in second.citations[0].quote
+    assert second.added and second.query.startswith(second.question) and len(chat.history) == 2
+
+
+def test_ask_reads_a_history_file(seed_index, tmp_path, capsys):
+    docs, index = seed_index
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([["Who is Armenia's Prime Minister?", "Nikol Pashinyan"]]))
+    args = ["ask", "When did he freeze the CSTO participation?", "--docs", str(docs), "--index", str(index)]
+    assert main([*args, "--history", str(history), "--json"]) == 0
+    assert "Pashinyan" in json.loads(capsys.readouterr().out)["query"]
+    history.write_text("{broken")
+    assert main([*args, "--history", str(history)]) == 2
+    assert "history file" in capsys.readouterr().err
