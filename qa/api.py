@@ -74,6 +74,7 @@ class Engine:
         query = self.expander.expand(question, history)
         vectors = self.embedder.encode([question, query.text] if query.added else [question], progress=False)
         passages = self.retriever.search_expanded(query, k or self.config.k, vectors)
+        # The reader judges sentences by the question itself; the added words only steer the search.
         return replace(self.reader.read(question, vectors[0], passages), added=query.added)
 
 

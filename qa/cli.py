@@ -119,10 +119,11 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from qa.evaluate import evaluate, read_questions
+    from qa.evaluate import evaluate, evaluate_dialogs, read_questions
 
     questions = read_questions(args.questions, args.limit)
-    metrics = evaluate(_engine(args), questions)
+    dialogs = any(question.dialog_id for question in questions)
+    metrics = (evaluate_dialogs if dialogs else evaluate)(_engine(args), questions)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:

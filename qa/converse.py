@@ -12,6 +12,18 @@ from index.terms import STOPWORDS, terms
 NOT_FOUND = "The documents don't say."
 
 _WORD = re.compile(r"[A-Za-z][\w'-]*|\d[\d,.]*")
+#: Words that point back to an earlier turn, and openings of elliptical follow-ups ("And Russia?").
+_REFERS_BACK = re.compile(
+    r"\b(it|its|itself|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|then|"
+    r"the same|such)\b|^\s*(and|but|so|also|what about|how about|why|when|where|who|how)\b[^?]{0,12}\??\s*$|^\s*(and|what about|how about)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_back(question: str) -> bool:
+    """True for a question that needs an earlier turn: a pronoun or demonstrative ("When was it founded?"),
+    an elliptical opening ("And Russia?", "What about Iran?") or a bare question word ("Why?")."""
+    return bool(_REFERS_BACK.search(question))
 
 
 @dataclass(frozen=True)
@@ -30,16 +42,17 @@ class Expander:
     """Adds to a question the salient words of the last `turns` turns that it lacks, at most `max_words`:
     the content words of earlier questions and the capitalized words (names) of earlier answers, the
     latest turn first, rarer words (IDF in the index) before commoner ones (history-aware query expansion,
-    after QuReTeC). Answers that found nothing add nothing. Retrieval keeps the question's own scores
-    beside the expansion's, and the reader judges sentences by the question alone, so an unrelated earlier
-    turn does not pull a standalone question off course."""
+    after QuReTeC). Only a question that refers back (`refers_back`) is expanded, and answers that found
+    nothing add nothing, so a standalone question after unrelated turns is searched as asked."""
 
-    def __init__(self, store: Store, max_words: int = 4, turns: int = 2) -> None:
+    def __init__(self, store: Store, max_words: int = 8, turns: int = 2) -> None:
         self.store = store
         self.max_words = max_words
         self.turns = turns
 
     def expand(self, question: str, history: list[tuple[str, str]] | None) -> Query:
+        if not history or not refers_back(question):
+            return Query(question)
         asked = set(terms(question))
         weight_of: dict[str, tuple[float, str]] = {}  # stem -> (weight, word as written)
         for age, (earlier_question, earlier_answer) in enumerate(reversed((history or [])[-self.turns :])):

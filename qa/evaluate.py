@@ -27,6 +27,9 @@ class Question:
     question: str
     answers: list[str]
     doc: str | None = None  # the document the question was written about, when known
+    dialog_id: str | None = None  # dialogs: the conversation this turn belongs to
+    turn: int = 0  # dialogs: position in the conversation, from 1
+    kind: str = ""  # dialogs: "opening", "follow-up" or "standalone" (a topic switch)
 
 
 def read_questions(path: Path | str, limit: int | None = None) -> list[Question]:
@@ -39,7 +42,10 @@ def read_questions(path: Path | str, limit: int | None = None) -> list[Question]
             try:
                 record = json.loads(line)
                 questions.append(
-                    Question(str(record.get("id", number)), record["question"], list(record["answers"]), record.get("doc"))
+                    Question(
+                        str(record.get("id", number)), record["question"], list(record["answers"]), record.get("doc"),
+                        record.get("dialog_id"), int(record.get("turn", 0)), record.get("kind", ""),
+                    )
                 )
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}, line {number}: not a question record ({error})") from error
@@ -131,3 +137,33 @@ def evaluate(engine: Engine, questions: list[Question], progress: bool = True) -
 
 def _mean(values: list) -> float:
     return float(np.mean(values)) if values else float("nan")
+
+
+def evaluate_dialogs(engine: Engine, questions: list[Question], progress: bool = True) -> dict:
+    """Ask each dialog's turns in order, with the system's own earlier answers as history, and each
+    follow-up and standalone turn alone too: hit@1 of both, by kind of turn."""
+    dialogs: dict[str, list[Question]] = {}
+    for question in questions:
+        dialogs.setdefault(question.dialog_id, []).append(question)
+    hits: dict[str, list[bool]] = {}
+    latencies = []
+
+    def hit(answer, golds) -> bool:
+        return bool(answer.closest) and any(gold in answer.closest.quote for gold in golds)
+
+    for turns in tqdm(list(dialogs.values()), desc="dialogs", unit="dialog", disable=not progress):
+        history: list[tuple[str, str]] = []
+        for question in sorted(turns, key=lambda q: q.turn):
+            started = time.perf_counter()
+            answer = engine.answer(question.question, history)
+            latencies.append(time.perf_counter() - started)
+            history.append((question.question, answer.text))
+            hits.setdefault(f"{question.kind} hit@1 with history", []).append(hit(answer, question.answers))
+            if question.kind != "opening":
+                alone = engine.answer(question.question)
+                hits.setdefault(f"{question.kind} hit@1 alone", []).append(hit(alone, question.answers))
+    metrics = {"dialogs": len(dialogs), "turns": len(questions)}
+    metrics |= {name: _mean(values) for name, values in sorted(hits.items())}
+    metrics["latency_p50_ms"] = 1000 * float(np.percentile(latencies, 50)) if latencies else float("nan")
+    metrics["latency_p95_ms"] = 1000 * float(np.percentile(latencies, 95)) if latencies else float("nan")
+    return metrics

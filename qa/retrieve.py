@@ -57,14 +57,13 @@ class Retriever:
         return self._top(self._scores(terms(question), vector), k)
 
     def search_expanded(self, query: Query, k: int, vectors: np.ndarray) -> list[Passage]:
-        """Retrieval of a question and of its expansion with earlier turns' words (`vectors` embed both):
-        each chunk keeps the better of its two fused scores. In the expansion's BM25 query the question's
-        own terms count twice, so the added words weigh less."""
-        scores = self._scores(terms(query.question), vectors[0])
+        """Retrieval of a question and of its expansion with earlier turns' words, if any (`vectors` embed
+        both): each chunk keeps the better of its two fused scores. In the expansion's BM25 query the
+        question's own terms count twice, so the added words weigh less."""
+        own = terms(query.question)
+        scores = self._scores(own, vectors[0])
         if query.added:
-            own = terms(query.question)
-            expanded = self._scores(own + own + terms(" ".join(query.added)), vectors[1])
-            for row, values in expanded.items():
+            for row, values in self._scores(own + own + terms(" ".join(query.added)), vectors[1]).items():
                 if values[0] > scores.get(row, (-np.inf,))[0]:
                     scores[row] = values
         return self._top(scores, k)
