@@ -39,13 +39,14 @@ class Query:
 
 
 class Expander:
-    """Adds to a question the salient words of the last `turns` turns that it lacks, at most `max_words`:
-    the content words of earlier questions and the capitalized words (names) of earlier answers, the
-    latest turn first, rarer words (IDF in the index) before commoner ones (history-aware query expansion,
-    after QuReTeC). Only a question that refers back (`refers_back`) is expanded, and answers that found
-    nothing add nothing, so a standalone question after unrelated turns is searched as asked."""
+    """Adds to a question that refers back (`refers_back`) the salient words it lacks from the turns since
+    the last question that set the topic (one that did not refer back), at most `turns` turns and
+    `max_words` words: the content words of those questions first (the topic-setting question's before the
+    others), then the capitalized words (names) of their answers, rarer words (IDF in the index) first
+    (history-aware query expansion, after QuReTeC). Answers that found nothing add nothing, and a question
+    that doesn't refer back is searched as asked, so unrelated earlier turns can't pull it off course."""
 
-    def __init__(self, store: Store, max_words: int = 8, turns: int = 2) -> None:
+    def __init__(self, store: Store, max_words: int = 8, turns: int = 3) -> None:
         self.store = store
         self.max_words = max_words
         self.turns = turns
@@ -53,25 +54,27 @@ class Expander:
     def expand(self, question: str, history: list[tuple[str, str]] | None) -> Query:
         if not history or not refers_back(question):
             return Query(question)
+        turns = []
+        for earlier_question, earlier_answer in reversed(history[-self.turns :]):
+            turns.append((earlier_question, earlier_answer))
+            if not refers_back(earlier_question):
+                break  # the turn that set the topic
         asked = set(terms(question))
-        weight_of: dict[str, tuple[float, str]] = {}  # stem -> (weight, word as written)
-        for age, (earlier_question, earlier_answer) in enumerate(reversed((history or [])[-self.turns :])):
-            recency = 1.0 / (1 + age)
-            sources = [(earlier_question, False)]
-            if earlier_answer and earlier_answer != NOT_FOUND:
-                sources.append((earlier_answer, True))
-            for source, names_only in sources:
-                for word in _WORD.findall(source):
-                    stems = terms(word)
-                    if not stems or stems[0] in asked or word.lower() in STOPWORDS:
-                        continue
-                    if names_only and not word[0].isupper():
-                        continue
-                    if recency > weight_of.get(stems[0], (0.0, ""))[0]:
-                        weight_of[stems[0]] = (recency, word.rstrip(".,"))
-        if not weight_of:
+        rank_of: dict[str, tuple[int, str]] = {}  # stem -> (rank of its source, word as written)
+        sources = [(q, 0 if i == len(turns) - 1 else 1, False) for i, (q, _) in enumerate(turns)]
+        sources += [(a, 2, True) for _, a in turns if a and a != NOT_FOUND]
+        for source, rank, names_only in sources:
+            for word in _WORD.findall(source):
+                stems = terms(word)
+                if not stems or stems[0] in asked or word.lower() in STOPWORDS:
+                    continue
+                if names_only and not word[0].isupper():
+                    continue
+                if rank < rank_of.get(stems[0], (3, ""))[0]:
+                    rank_of[stems[0]] = (rank, word.rstrip(".,"))
+        if not rank_of:
             return Query(question)
-        stems = sorted(weight_of)
+        stems = sorted(rank_of)
         idf = dict(zip(stems, self.store.idf(stems).tolist()))
-        ranked = sorted(stems, key=lambda stem: (-weight_of[stem][0], -idf[stem]))
-        return Query(question, tuple(weight_of[stem][1] for stem in ranked[: self.max_words]))
+        ranked = sorted(stems, key=lambda stem: (rank_of[stem][0], -idf[stem]))
+        return Query(question, tuple(rank_of[stem][1] for stem in ranked[: self.max_words]))
