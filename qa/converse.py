@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from index.store import Store
 from index.terms import STOPWORDS, terms
 
-#: The answer text of a turn that found nothing (qa.read.NOT_FOUND; repeated here, qa.read imports this module).
+#: What a not-found answer says (defined here because qa.read imports this module).
 NOT_FOUND = "The documents don't say."
 
 _WORD = re.compile(r"[A-Za-z][\w'-]*|\d[\d,.]*")
@@ -22,8 +22,8 @@ _REFERS_BACK = re.compile(
 
 def refers_back(question: str) -> bool:
     """True for a question that needs an earlier turn: a pronoun or demonstrative ("When was it founded?"),
-    an elliptical opening ("And Russia?", "What about Iran?") or a bare question word ("Why?")."""
-    return bool(_REFERS_BACK.search(question))
+    an elliptical opening ("And Russia?", "What about Iran?") or at most one content word ("On what date?")."""
+    return bool(_REFERS_BACK.search(question)) or len(set(terms(question))) <= 1
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,12 @@ class Query:
 
 
 class Expander:
-    """Adds to a question that refers back (`refers_back`) the salient words it lacks from the turns since
-    the last question that set the topic (one that did not refer back), at most `turns` turns and
-    `max_words` words: the content words of those questions first (the topic-setting question's before the
-    others), then the capitalized words (names) of their answers, rarer words (IDF in the index) first
-    (history-aware query expansion, after QuReTeC). Answers that found nothing add nothing, and a question
-    that doesn't refer back is searched as asked, so unrelated earlier turns can't pull it off course."""
+    """Adds to a question that refers back (`refers_back`) the content words it lacks from the questions
+    since the last one that set the topic (one that did not refer back), at most `turns` turns and
+    `max_words` words: the topic-setting question's words first, rarer words (IDF in the index) first
+    (history-aware query expansion, after QuReTeC). Earlier answers add nothing: their other names pulled
+    the search away more often than they helped. A question that doesn't refer back is searched as asked,
+    so unrelated earlier turns can't pull it off course."""
 
     def __init__(self, store: Store, max_words: int = 8, turns: int = 3) -> None:
         self.store = store
@@ -54,24 +54,20 @@ class Expander:
     def expand(self, question: str, history: list[tuple[str, str]] | None) -> Query:
         if not history or not refers_back(question):
             return Query(question)
-        turns = []
-        for earlier_question, earlier_answer in reversed(history[-self.turns :]):
-            turns.append((earlier_question, earlier_answer))
+        earlier = []
+        for earlier_question, _ in reversed(history[-self.turns :]):
+            earlier.append(earlier_question)
             if not refers_back(earlier_question):
-                break  # the turn that set the topic
+                break  # the question that set the topic
         asked = set(terms(question))
-        rank_of: dict[str, tuple[int, str]] = {}  # stem -> (rank of its source, word as written)
-        sources = [(q, 0 if i == len(turns) - 1 else 1, False) for i, (q, _) in enumerate(turns)]
-        sources += [(a, 2, True) for _, a in turns if a and a != NOT_FOUND]
-        for source, rank, names_only in sources:
+        rank_of: dict[str, tuple[int, str]] = {}  # stem -> (0 for the topic-setting question, else 1; word)
+        for position, source in enumerate(earlier):
+            rank = 0 if position == len(earlier) - 1 else 1
             for word in _WORD.findall(source):
                 stems = terms(word)
-                if not stems or stems[0] in asked or word.lower() in STOPWORDS:
-                    continue
-                if names_only and not word[0].isupper():
-                    continue
-                if rank < rank_of.get(stems[0], (3, ""))[0]:
-                    rank_of[stems[0]] = (rank, word.rstrip(".,"))
+                if stems and stems[0] not in asked and word.lower() not in STOPWORDS:
+                    if rank < rank_of.get(stems[0], (2, ""))[0]:
+                        rank_of[stems[0]] = (rank, word.rstrip(".,"))
         if not rank_of:
             return Query(question)
         stems = sorted(rank_of)

@@ -58,15 +58,21 @@ class Retriever:
 
     def search_expanded(self, query: Query, k: int, vectors: np.ndarray) -> list[Passage]:
         """Retrieval of a question and of its expansion with earlier turns' words, if any (`vectors` embed
-        both): each chunk keeps the better of its two fused scores. In the expansion's BM25 query the
-        question's own terms count twice, so the added words weigh less."""
+        both), ranked by the mean of the two fused scores. In the expansion's BM25 query the question's own
+        terms count twice, so the added words weigh less."""
         own = terms(query.question)
         scores = self._scores(own, vectors[0])
-        if query.added:
-            for row, values in self._scores(own + own + terms(" ".join(query.added)), vectors[1]).items():
-                if values[0] > scores.get(row, (-np.inf,))[0]:
-                    scores[row] = values
-        return self._top(scores, k)
+        if not query.added:
+            return self._top(scores, k)
+        expanded = self._scores(own + own + terms(" ".join(query.added)), vectors[1])
+        # Each chunk: the mean of its fused scores for the question and for the expansion (0 where absent).
+        blended = {
+            row: ((scores.get(row, (0.0,))[0] + values[0]) / 2, *values[1:])
+            for row, values in expanded.items()
+        }
+        for row, values in scores.items():
+            blended.setdefault(row, (values[0] / 2, *values[1:]))
+        return self._top(blended, k)
 
     def _scores(self, words: list[str], vector: np.ndarray) -> dict[int, tuple[float, float, float, float]]:
         """Fused, chunk cosine, best-sentence cosine and normalized BM25 of every candidate chunk, by row."""
