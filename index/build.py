@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,10 +14,13 @@ import numpy as np
 
 from index.chunking import Chunk, Chunker, split_sentences
 from index.config import IndexConfig
-from index.documents import Document, Skipped, read_folder
+from index.documents import Document, Skipped, fingerprint, read_folder
 from index.embedding import Embedder
 from index.errors import DocsError, StoreError
 from index.store import Embedded, Store
+
+#: Lock file inside an index folder, held while a build runs.
+LOCK = ".lock"
 
 
 @dataclass
@@ -97,8 +103,32 @@ def build(
     """Index every document under `docs_dir` into `index_dir`. Documents whose sha256 is already in the
     index keep their chunks and vectors; the rest are chunked and embedded; deleted ones are dropped.
     `rebuild=True` embeds everything again. The index in use is replaced only once the new one is saved."""
-    started = time.perf_counter()
     docs_dir, index_dir, config = Path(docs_dir), Path(index_dir), config or IndexConfig()
+    with build_lock(index_dir):
+        return _build(docs_dir, index_dir, config, rebuild, embedder)
+
+
+@contextmanager
+def build_lock(index_dir: Path):
+    """Hold the index folder's build lock; a second build waits for the first (and says so)."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise StoreError(f"{index_dir} is a file, not an index folder: pass a folder with --index.")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Another build of {index_dir} is running; waiting for it to finish...", file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, embedder: Embedder | None) -> BuildSummary:
+    started = time.perf_counter()
+    stamps = fingerprint(docs_dir)
     documents, skipped = read_folder(docs_dir)
     if not documents:
         raise DocsError(
@@ -117,6 +147,8 @@ def build(
         current = {doc.id: doc.sha256 for doc in documents}
         stored = {doc_id: entry["sha256"] for doc_id, entry in manifest["documents"].items()}
         if current == stored:
+            if manifest.get("files") != stamps:  # touched, not changed: remember the new stamps
+                Store.update_manifest(index_dir, {"files": stamps})
             summary.unchanged = sorted(current)
             summary.chunks = manifest["chunks"]
             summary.seconds = time.perf_counter() - started
@@ -128,7 +160,8 @@ def build(
     summary.full_rebuild_reason = reason
     embedder = embedder or Embedder(config.model, config.device, config.batch_size)
     chunks, embedded = _chunks_and_vectors(documents, previous, config, embedder, summary)
-    store = Store.create(settings_of(config, embedder), documents, chunks, embedded, config.bm25_k1, config.bm25_b)
+    manifest = settings_of(config, embedder) | {"files": stamps}
+    store = Store.create(manifest, documents, chunks, embedded, config.bm25_k1, config.bm25_b)
     store.save(index_dir)
     summary.chunks = len(chunks)
     summary.seconds = time.perf_counter() - started

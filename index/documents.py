@@ -75,3 +75,16 @@ def read_folder(folder: Path) -> tuple[list[Document], list[Skipped]]:
             else:
                 skipped.append(Skipped(doc_id, "empty"))
     return documents, skipped
+
+
+def fingerprint(folder: Path) -> dict[str, list[int]]:
+    """Size and modification time (ns) of every document under `folder`, by id: a cheap check of whether
+    the folder changed since an index was built (no file is read)."""
+    stamps = {}
+    for doc_id, path in document_paths(Path(folder)).items():
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        stamps[doc_id] = [status.st_size, status.st_mtime_ns]
+    return stamps

@@ -160,6 +160,15 @@ class Store:
                 _fsync(path)
 
     @staticmethod
+    def update_manifest(index_dir: Path, entries: dict) -> None:
+        """Change entries of the manifest in use, atomically (a temporary file renamed over it)."""
+        folder = Path(index_dir) / (Path(index_dir) / POINTER).read_text().strip()
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8")) | entries
+        temporary = folder / "manifest.json.tmp"
+        temporary.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, folder / "manifest.json")
+
+    @staticmethod
     def exists(index_dir: Path) -> bool:
         """True when `index_dir` holds a saved index."""
         return (Path(index_dir) / POINTER).is_file()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from index.build import BuildSummary, build
 from index.config import DOCUMENT_SUFFIXES
+from index.documents import fingerprint
+from index.errors import DocsError
 from index.embedding import Embedder
 from index.store import Store
 from qa.config import QAConfig, default_docs, default_index
@@ -19,6 +22,8 @@ from qa.retrieve import Passage, Retriever
 History = list[tuple[str, str]]
 #: File types a documents folder is read for.
 SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
+#: How often answer() looks at the documents folder for changes since the build.
+STALE_CHECK_SECONDS = 2.0
 
 
 class Engine:
@@ -43,6 +48,19 @@ class Engine:
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = SentenceReader(self.store, self.config.read_passages, self.config.threshold)
         self.expander = Expander(self.store)
+        self._stale_checked = (-STALE_CHECK_SECONDS, False)
+
+    def stale(self) -> bool:
+        """True when the documents folder changed (files added, removed, edited) since the index was built;
+        checked from file sizes and times, at most every STALE_CHECK_SECONDS."""
+        checked_at, stale = self._stale_checked
+        if time.monotonic() - checked_at >= STALE_CHECK_SECONDS:
+            try:
+                stale = fingerprint(self.docs) != self.store.manifest.get("files")
+            except DocsError:
+                stale = True  # the folder is gone
+            self._stale_checked = (time.monotonic(), stale)
+        return stale
 
     def updated(self, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
         """A new engine over the index brought in line with the documents folder (only what changed is
@@ -75,7 +93,8 @@ class Engine:
         vectors = self.embedder.encode([question, query.text] if query.added else [question], progress=False)
         passages = self.retriever.search_expanded(query, k or self.config.k, vectors)
         # The reader judges sentences by the question itself; the added words only steer the search.
-        return replace(self.reader.read(question, vectors[0], passages), added=query.added)
+        answer = self.reader.read(question, vectors[0], passages)
+        return replace(answer, added=query.added, stale=self.stale())
 
 
 class Chat:

@@ -100,7 +100,14 @@ class HistoryError(ValueError):
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    answer = _engine(args).answer(args.question, _history(args.history), k=args.k)
+    qa = _engine(args)
+    answer = qa.answer(args.question, _history(args.history), k=args.k)
+    if answer.stale:
+        print(
+            f"qa: the documents in {qa.docs} changed since the index was built; answering from the index as "
+            f"built. Run `qa index --docs {qa.docs} --index {qa.index}` to update it.",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(answer.record(), ensure_ascii=False, indent=2))
         return 0

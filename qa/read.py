@@ -45,6 +45,7 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     closest: Citation | None = None  # the best sentence found, also when it was not good enough
     added: tuple[str, ...] = ()  # words of earlier turns added to the question before searching
+    stale: bool = False  # the documents folder changed since the index was built: run `qa index`
 
     @property
     def query(self) -> str:

@@ -36,7 +36,13 @@ def literal(text: str) -> str:
 def render(answer: Answer, qa: Engine) -> str:
     """The reply: the answer, then each citation's title, file, score and the quote marked in its passage;
     when nothing was found, the closest passages."""
-    parts = [f"<p><b>{literal(answer.text)}</b> <small>(score {answer.score:.2f})</small></p>"]
+    parts = []
+    if answer.stale:
+        parts.append(
+            "<p><i>The documents folder changed since the index was built; this answer comes from the index "
+            "as built. Open Documents and press Add to the index to update it.</i></p>"
+        )
+    parts.append(f"<p><b>{literal(answer.text)}</b> <small>(score {answer.score:.2f})</small></p>")
     if answer.added:
         parts.append(f"<p><small>searching for: {literal(answer.query)}</small></p>")
     for number, citation in enumerate(answer.citations, 1):
@@ -117,7 +123,8 @@ class ChatApp:
         self._updating = threading.Lock()
 
     def add_documents(self, paths: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str, None]:
-        """Save uploaded files into the documents folder, then update the index (only they are embedded)."""
+        """Save uploaded files into the documents folder, then update the index (only what changed in the
+        folder is embedded); with no file chosen, just update the index."""
         saved, refused = [], []
         for path in paths or []:
             try:
@@ -127,7 +134,9 @@ class ChatApp:
         lines = [f"Refused {reason}." for reason in refused]
         if saved:
             lines.insert(0, f"Added {', '.join(saved)}. " + self.refresh(progress))
-        return literal(status(self.qa)), literal(" ".join(lines) or "No file chosen."), None
+        elif not refused:  # no file chosen: bring the index in line with the folder
+            lines.append(self.refresh(progress))
+        return literal(status(self.qa)), literal(" ".join(lines)), None
 
     def rebuild(self, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         """Embed every document again."""
