@@ -14,7 +14,7 @@ import numpy as np
 
 from index.chunking import Chunk, Chunker, split_sentences
 from index.config import IndexConfig
-from index.documents import Document, Skipped, fingerprint, read_folder
+from index.documents import DOCUMENT_SUFFIXES, Document, Skipped, fingerprint, read_folder
 from index.embedding import Embedder
 from index.errors import DocsError, StoreError
 from index.store import Embedded, Store
@@ -33,6 +33,7 @@ class BuildSummary:
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    flagged: list[Skipped] = field(default_factory=list)  # indexed, with a warning
     documents: int = 0
     chunks: int = 0
     embedded_chunks: int = 0
@@ -57,6 +58,8 @@ class BuildSummary:
         lines.append(f"unchanged: {len(self.unchanged)}")
         for skip in self.skipped:
             lines.append(f"skipped {skip.id}: {skip.reason}")
+        for flag in self.flagged:
+            lines.append(f"flagged {flag.id}: {flag.reason}")
         return "\n".join(lines)
 
 
@@ -129,14 +132,14 @@ def build_lock(index_dir: Path):
 def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, embedder: Embedder | None) -> BuildSummary:
     started = time.perf_counter()
     stamps = fingerprint(docs_dir)
-    documents, skipped = read_folder(docs_dir)
+    documents, skipped, flagged = read_folder(docs_dir)
     if not documents:
         raise DocsError(
-            f"No documents to index in {docs_dir}: add .txt or .md files"
+            f"No documents to index in {docs_dir}: add {', '.join(DOCUMENT_SUFFIXES)} files"
             + (f" ({len(skipped)} files skipped: " + "; ".join(f"{s.id}: {s.reason}" for s in skipped) + ")" if skipped else "")
             + ". The existing index, if any, was left as it is."
         )
-    summary = BuildSummary(skipped=skipped, documents=len(documents))
+    summary = BuildSummary(skipped=skipped, flagged=flagged, documents=len(documents))
     manifest, reason = _previous_manifest(index_dir)
     if rebuild:
         reason = "asked for"

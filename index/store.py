@@ -3,7 +3,7 @@
 Layout of an index folder:
     CURRENT                  name of the generation folder in use (replaced atomically)
     <generation>/manifest.json   format version, model, dimension, chunker settings, documents' sha256
-    <generation>/documents.json  [{"id", "title", "sha256", "text"}]: the text citations index into
+    <generation>/documents.json  [{"id", "title", "sha256", "text", "pages"?}]: the text citations index into
     <generation>/chunks.npy      int64 rows (document number, start, end)
     <generation>/dense.faiss     FAISS inner-product index; row i is chunk i
     <generation>/sentences.npy   int64 rows (chunk row, start, end): the sentences of each chunk, in order
@@ -148,7 +148,10 @@ class Store:
         document_number = {doc.id: n for n, doc in enumerate(self.documents)}
         rows = np.array([(document_number[c.doc_id], c.start, c.end) for c in self.chunks], dtype=np.int64)
         np.save(folder / "chunks.npy", rows.reshape(-1, 3), allow_pickle=False)
-        documents = [{"id": d.id, "title": d.title, "sha256": d.sha256, "text": d.text} for d in self.documents]
+        documents = [
+            {"id": d.id, "title": d.title, "sha256": d.sha256, "text": d.text} | ({"pages": d.pages} if d.pages else {})
+            for d in self.documents
+        ]
         (folder / "documents.json").write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
         faiss.write_index(self.dense, str(folder / "dense.faiss"))
         np.save(folder / "sentences.npy", self.sentences, allow_pickle=False)
@@ -188,7 +191,9 @@ class Store:
                     f"reads version {FORMAT_VERSION}: rebuild it with `qa index --rebuild --index {index_dir}`."
                 )
             raw = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
-            documents = [Document(d["id"], d["title"], d["text"], d["sha256"]) for d in raw]
+            documents = [
+                Document(d["id"], d["title"], d["text"], d["sha256"], tuple(map(tuple, d.get("pages", ())))) for d in raw
+            ]
             rows = np.load(folder / "chunks.npy", allow_pickle=False)
             chunks = [
                 Chunk(documents[n].id, int(s), int(e), documents[n].text[s:e]) for n, s, e in rows.tolist()

@@ -8,8 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from index.build import BuildSummary, build
-from index.config import DOCUMENT_SUFFIXES
-from index.documents import fingerprint
+from index.documents import DOCUMENT_SUFFIXES, fingerprint
 from index.errors import DocsError
 from index.embedding import Embedder
 from index.store import Store

@@ -116,7 +116,8 @@ def run_ask(args: argparse.Namespace) -> int:
         print(f"searched for: {answer.query}")
     print(f"score: {answer.score:.2f}")
     for number, citation in enumerate(answer.citations, 1):
-        print(f"[{number}] {citation.title} ({citation.doc}, characters {citation.start}-{citation.end}, score {citation.score:.2f})")
+        where = f"page {', '.join(map(str, citation.pages))}, " if citation.pages else ""
+        print(f"[{number}] {citation.title} ({citation.doc}, {where}characters {citation.start}-{citation.end}, score {citation.score:.2f})")
         print(f"    \"{citation.quote}\"")
     if not answer.found and answer.passages:
         print("closest passages:")

@@ -28,6 +28,7 @@ class Citation:
     end: int
     quote: str
     score: float
+    pages: list[int] = field(default_factory=list)  # PDF pages (from 1) the quote is on
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,8 @@ class Answer:
         return " ".join((self.question, *self.added))
 
     def record(self) -> dict:
-        """The JSON form: {"question", "answer", "found", "score", "citations": [{"doc", "title", "start",
-        "end", "quote", "score"}]}."""
+        """The JSON form: {"question", "query", "answer", "found", "score", "citations": [{"doc", "title",
+        "start", "end", "quote", "score", "pages"}]}."""
         return {
             "question": self.question,
             "query": self.query,
@@ -233,7 +234,8 @@ class SentenceReader:
         quote = document.text[candidate.start : candidate.end]
         if quote != candidate.text:
             raise AssertionError(f"citation offsets of {document.id} do not match its stored text")
-        return Citation(document.id, document.title, candidate.start, candidate.end, quote, score)
+        pages = document.pages_of(candidate.start, candidate.end)
+        return Citation(document.id, document.title, candidate.start, candidate.end, quote, score, pages)
 
 
 def _sigmoid(value: float) -> float:

@@ -51,7 +51,7 @@ def render(answer: Answer, qa: Engine) -> str:
         after = text[citation.end : citation.end + CONTEXT_CHARS]
         parts.append(
             f"<details{' open' if number == 1 else ''}><summary>[{number}] {literal(citation.title)} "
-            f"<small>{literal(citation.doc)}, characters {citation.start}-{citation.end}, "
+            f"<small>{literal(citation.doc)}, {_pages(citation.pages)}characters {citation.start}-{citation.end}, "
             f"score {citation.score:.2f}</small></summary>"
             f"<blockquote>…{literal(before)}<mark>{literal(citation.quote)}</mark>{literal(after)}…</blockquote></details>"
         )
@@ -78,7 +78,8 @@ def safe_name(name: str) -> str:
 
 def save_upload(source: Path, name: str, docs: Path) -> str:
     """Copy one uploaded file into `docs` under a safe, new name (an existing file is never replaced) and
-    return that name; UploadRefused when its type, size or encoding can't be indexed."""
+    return that name; UploadRefused when its type or size can't be indexed or it is empty (what the index
+    can't read inside a file is reported by the update)."""
     name = safe_name(name)
     stem, suffix = os.path.splitext(name)
     if suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -87,11 +88,7 @@ def save_upload(source: Path, name: str, docs: Path) -> str:
     if size > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"{name}: {size / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES / 1e6:.0f} MB limit")
     data = source.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UploadRefused(f"{name}: not UTF-8 text") from None
-    if not text.strip():
+    if not data.strip():
         raise UploadRefused(f"{name}: empty")
     folder = docs.resolve()
     for number in range(1, 1000):
@@ -105,6 +102,10 @@ def save_upload(source: Path, name: str, docs: Path) -> str:
             continue
         return candidate.name
     raise UploadRefused(f"{name}: too many files of that name")
+
+
+def _pages(pages: list[int]) -> str:
+    return f"page {', '.join(map(str, pages))}, " if pages else ""
 
 
 def status(qa: Engine) -> str:
@@ -149,7 +150,12 @@ class ChatApp:
                 progress(0, desc="Updating the index")
             fresh, summary = update(self.qa, rebuild=rebuild)
             self.qa = fresh
-        return f"Index updated: {summary.documents} documents, {summary.embedded_chunks} of {summary.chunks} chunks embedded in {summary.seconds:.1f} s."
+        problems = "".join(f" Skipped {s.id}: {s.reason}." for s in summary.skipped)
+        problems += "".join(f" Flagged {s.id}: {s.reason}." for s in summary.flagged)
+        return (
+            f"Index updated: {summary.documents} documents, {summary.embedded_chunks} of {summary.chunks} chunks "
+            f"embedded in {summary.seconds:.1f} s.{problems}"
+        )
 
     def respond(self, message: str, messages: list[dict], pairs: list[tuple[str, str]]):
         """Answer `message`; the chat shows the question and the rendered reply, `pairs` keeps the history."""

@@ -58,7 +58,7 @@ def test_model_limit_is_respected_even_for_one_huge_sentence():
 
 
 def test_no_seed_chunk_exceeds_the_real_model_limit(embedder):
-    documents, _ = read_folder(SEEDS)
+    documents, _, _ = read_folder(SEEDS)
     chunker = Chunker(200, 80, embedder.max_tokens, embedder.count_tokens)
     long_text = documents[0].text * 20  # many windows
     chunks = chunker.chunk("x", long_text)

@@ -23,7 +23,7 @@ def test_ask_json_schema(seed_index, capsys):
     assert set(record) == {"question", "query", "answer", "found", "score", "citations"}
     assert record["found"] is True and isinstance(record["score"], float)
     citation = record["citations"][0]
-    assert set(citation) == {"doc", "title", "start", "end", "quote", "score"}
+    assert set(citation) == {"doc", "title", "start", "end", "quote", "score", "pages"}
     text = (docs / citation["doc"]).read_text(encoding="utf-8")
     assert text[citation["start"] : citation["end"]] == citation["quote"]
 

@@ -112,9 +112,9 @@ def test_uploads_are_saved_inside_the_folder_never_overwriting(tmp_path, monkeyp
     with pytest.raises(UploadRefused, match="over the"):
         save_upload(source, "big.txt", docs)
     monkeypatch.undo()
-    source.write_bytes("caf\xe9".encode("latin-1"))
-    with pytest.raises(UploadRefused, match="not UTF-8"):
-        save_upload(source, "latin.txt", docs)
+    source.write_bytes(b"")
+    with pytest.raises(UploadRefused, match="empty"):
+        save_upload(source, "empty.txt", docs)
     assert sorted(p.name for p in docs.iterdir()) == ["outside-2.txt", "outside.txt"]
 
 
@@ -127,7 +127,7 @@ def test_adding_documents_updates_the_index_and_answers_from_it(tmp_path, seed_i
     before = app.qa
     upload = tmp_path / "kura.txt"
     upload.write_text("Kura River\n\nThe Kura River is 1,364 kilometres long and flows into the Caspian Sea.\n")
-    state, message, cleared = app.add_documents([str(upload), str(tmp_path / "x.pdf")], progress=None)
+    state, message, cleared = app.add_documents([str(upload), str(tmp_path / "x.exe")], progress=None)
     assert "Added kura.txt" in message.replace("&#46;", ".") and "Refused" in message and cleared is None
     assert "2 documents" in state.replace("&#44;", ",") and app.qa is not before
     assert before.answer("Who is Armenia's Prime Minister?").found  # the old engine still answers

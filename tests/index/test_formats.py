@@ -1,0 +1,123 @@
+"""Readers for each file type, and bad files skipped or flagged while everything else is indexed."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from index.build import build
+from index.documents import read_folder
+from index.formats import Unreadable, read_html, read_pdf
+from qa.api import Engine
+
+HTML = b"""<html><head><title>Lake Sevan page</title><style>p {color: red}</style>
+<script>var hidden = "do not index";</script></head>
+<body><h1>Lake Sevan</h1><p>Lake Sevan is the <b>largest</b> lake in Armenia.</p>
+<p>It lies at 1,900&nbsp;metres.</p><noscript>enable scripts</noscript></body></html>"""
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 10, text)
+    return bytes(pdf.output())
+
+
+def make_docx(paragraphs: list[str], title: str) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_html_keeps_visible_text_only():
+    extracted = read_html(HTML)
+    assert extracted.title == "Lake Sevan page"
+    assert "Lake Sevan is the largest lake in Armenia." in extracted.text and "1,900 metres" in extracted.text
+    assert "do not index" not in extracted.text and "color" not in extracted.text and "<" not in extracted.text
+
+
+def test_pdf_pages_have_exact_ranges():
+    extracted = read_pdf(make_pdf(["Page one is about Armenia.", "Page two says Lake Sevan is large."]))
+    assert len(extracted.pages) == 2
+    first, second = (extracted.text[s:e] for s, e in extracted.pages)
+    assert "Page one" in first and "Lake Sevan" in second
+
+
+def test_damaged_and_encrypted_pdfs_are_refused():
+    with pytest.raises(Unreadable, match="damaged PDF"):
+        read_pdf(b"%PDF-1.4 this is not really a pdf")
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(make_pdf(["secret"]))))
+    writer.encrypt("password")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(Unreadable, match="encrypted"):
+        read_pdf(buffer.getvalue())
+
+
+@pytest.fixture
+def mixed_folder(tmp_path, monkeypatch) -> Path:
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "page.html").write_bytes(HTML)
+    (docs / "report.pdf").write_bytes(make_pdf(["Armenia has many mountains.", "The Kura River is 1,364 kilometres long."]))
+    (docs / "memo.docx").write_bytes(make_docx(["Memo about Yerevan.", "Yerevan is the capital of Armenia."], "Yerevan memo"))
+    (docs / "latin.txt").write_bytes("Caf\xe9 notes: Gyumri is the second city of Armenia.".encode("cp1252"))
+    (docs / "binary.txt").write_bytes(b"\x00\x01\x02\x03")
+    (docs / "empty.md").write_text("   \n")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (docs / "locked.txt").write_text("secret")
+    (docs / "sub" / "loop").symlink_to(docs, target_is_directory=True)
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path):
+        if path.name == "locked.txt":
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    return docs
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_rest_is_indexed(mixed_folder):
+    documents, skipped, flagged = read_folder(mixed_folder)
+    assert sorted(d.id for d in documents) == ["latin.txt", "memo.docx", "page.html", "report.pdf"]
+    reasons = {s.id: s.reason for s in skipped}
+    assert "binary" in reasons["binary.txt"] and "empty" in reasons["empty.md"]
+    assert "damaged PDF" in reasons["broken.pdf"] and "Permission denied" in reasons["locked.txt"]
+    assert [f.id for f in flagged] == ["latin.txt"] and "Windows-1252" in flagged[0].reason
+    assert next(d for d in documents if d.id == "memo.docx").title == "Yerevan memo"
+    assert "Café" in next(d for d in documents if d.id == "latin.txt").text
+
+
+def test_pdf_citations_say_their_page(mixed_folder, tmp_path, embedder):
+    summary = build(mixed_folder, tmp_path / "index", embedder=embedder)
+    assert {s.id for s in summary.skipped} == {"binary.txt", "empty.md", "broken.pdf", "locked.txt"}
+    assert "flagged latin.txt" in str(summary) and "skipped broken.pdf" in str(summary)
+    engine = Engine(mixed_folder, tmp_path / "index", embedder=embedder)
+    answer = engine.answer("How long is the Kura River?")
+    citation = answer.citations[0]
+    assert answer.found and citation.doc == "report.pdf" and citation.pages == [2]
+    document = engine.store.document("report.pdf")
+    assert document.text[citation.start : citation.end] == citation.quote
+    assert engine.answer("What is the capital of Armenia?").citations[0].doc == "memo.docx"
+
+
+def test_a_symlink_loop_does_not_hang(mixed_folder):
+    assert os.path.islink(mixed_folder / "sub" / "loop")
+    documents, _, _ = read_folder(mixed_folder)
+    assert len(documents) == 4
