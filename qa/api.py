@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index.build import BuildSummary, build
 from index.documents import DOCUMENT_SUFFIXES, fingerprint
-from index.errors import DocsError
+from index.errors import DocsError, StoreError
 from index.embedding import Embedder
 from index.store import Store
 from qa.config import QAConfig, default_docs, default_index
@@ -44,6 +44,7 @@ class Engine:
         if not Store.exists(self.index):
             build(self.docs, self.index, index_config, embedder=self.embedder)
         self.store = Store.load(self.index)
+        self._check_model()
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = SentenceReader(self.store, self.config.read_passages, self.config.threshold)
         self.expander = Expander(self.store)
@@ -60,6 +61,16 @@ class Engine:
                 stale = True  # the folder is gone
             self._stale_checked = (time.monotonic(), stale)
         return stale
+
+    def _check_model(self) -> None:
+        """A StoreError, naming the fix, when the index was embedded by another model than this engine's."""
+        built_with, dimension = self.store.manifest.get("model"), self.store.manifest.get("dimension")
+        if built_with != self.embedder.name or dimension != self.embedder.dimension:
+            raise StoreError(
+                f"The index at {self.index} was built with the model {built_with!r} ({dimension} dimensions); "
+                f"this program uses {self.embedder.name!r} ({self.embedder.dimension} dimensions). Rebuild it with "
+                f"`qa index --rebuild --docs {self.docs} --index {self.index}`, or set QA_MODEL={built_with}."
+            )
 
     def updated(self, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
         """A new engine over the index brought in line with the documents folder (only what changed is
