@@ -58,17 +58,17 @@ class Retriever:
         """The `k` best passages for `question`, best first. `vector` is the question's embedding, if known."""
         if vector is None:
             vector = self.embedder.encode([question], progress=False)[0]
-        return self._top(self._scores(terms(question), vector), k)
+        return self._top(self._scores(terms(question), vector, k), k)
 
     def search_expanded(self, query: Query, k: int, vectors: np.ndarray) -> list[Passage]:
         """Retrieval of a question and of its expansion with earlier turns' words, if any (`vectors` embed
         both), ranked by `(1 - EXPANSION_WEIGHT) * question score + EXPANSION_WEIGHT * expansion score`
         (a score is 0 where a chunk was not a candidate)."""
         own = terms(query.question)
-        scores = self._scores(own, vectors[0])
+        scores = self._scores(own, vectors[0], k)
         if not query.added:
             return self._top(scores, k)
-        expanded = self._scores(own + terms(" ".join(query.added)), vectors[1])
+        expanded = self._scores(own + terms(" ".join(query.added)), vectors[1], k)
         blended = {
             row: ((1 - EXPANSION_WEIGHT) * scores.get(row, (0.0,))[0] + EXPANSION_WEIGHT * values[0], *values[1:])
             for row, values in expanded.items()
@@ -77,10 +77,11 @@ class Retriever:
             blended.setdefault(row, ((1 - EXPANSION_WEIGHT) * values[0], *values[1:]))
         return self._top(blended, k)
 
-    def _scores(self, words: list[str], vector: np.ndarray) -> dict[int, tuple[float, float, float, float]]:
-        """Fused, chunk cosine, best-sentence cosine and normalized BM25 of every candidate chunk, by row."""
+    def _scores(self, words: list[str], vector: np.ndarray, k: int) -> dict[int, tuple[float, float, float, float]]:
+        """Fused, chunk cosine, best-sentence cosine and normalized BM25 of every candidate chunk, by row;
+        each side proposes `candidates` chunks, or `k` when more are asked for."""
         count = self.store.dense.ntotal
-        pool = min(count, self.candidates)
+        pool = min(count, max(self.candidates, k))
         _, dense_rows = self.store.dense.search(vector[None, :].astype(np.float32), pool)
         lexical_all = self.store.bm25.get_scores(words) if words else np.zeros(count)  # "Why?" has no terms
         lexical_rows = np.argpartition(-lexical_all, pool - 1)[:pool] if pool < count else np.arange(count)

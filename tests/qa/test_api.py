@@ -74,3 +74,8 @@ def test_questions_about_other_articles_are_refused(seed_engine):
     questions = read_questions(ROOT / "tests" / "data" / "offtopic_questions.jsonl")
     found = [answer(q.question, index=seed_engine).found for q in questions]
     assert len(found) == 60 and sum(found) / len(found) <= 0.05
+
+
+def test_asking_for_more_passages_than_the_candidate_pool_gets_them(seed_engine, monkeypatch):
+    monkeypatch.setattr(seed_engine.retriever, "candidates", 2)
+    assert len(retrieve("Armenia", k=5, index=seed_engine)) == 5
