@@ -15,14 +15,24 @@ from index.store import Store
 from qa.config import QAConfig, default_docs, default_index
 from qa.converse import Expander
 from qa.errors import QuestionError
-from qa.read import Answer, SentenceReader
+from qa.read import Answer, Reader, SentenceReader
+from qa.reader_model import ReaderModel
 from qa.retrieve import Passage, Retriever
+from qa.span import SpanReader
 
 History = list[tuple[str, str]]
 #: File types a documents folder is read for.
 SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
 #: How often answer() looks at the documents folder for changes since the build.
 STALE_CHECK_SECONDS = 2.0
+
+
+def make_reader(config: QAConfig, store: Store) -> Reader:
+    """The reader the configuration names: short spans (the default) or whole sentences."""
+    if config.reader == "sentence":
+        return SentenceReader(store, config.read_passages, config.threshold)
+    sentences = SentenceReader(store, config.read_passages)
+    return SpanReader(store, sentences, ReaderModel.load(config.reader_model), config.read_windows, config.threshold)
 
 
 class Engine:
@@ -46,7 +56,7 @@ class Engine:
         self.store = Store.load(self.index)
         self._check_model()
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
-        self.reader = SentenceReader(self.store, self.config.read_passages, self.config.threshold)
+        self.reader = make_reader(self.config, self.store)
         self.expander = Expander(self.store)
         self._stale_checked = (-STALE_CHECK_SECONDS, False)
 

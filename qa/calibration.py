@@ -1,4 +1,4 @@
-"""Fitting the reader's two logistic models on SQuAD-format questions (`qa calibrate`)."""
+"""Fitting the readers' logistic models and thresholds on SQuAD-format questions (`qa calibrate`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tqdm import tqdm
 from qa.api import Engine
 from qa.evaluate import Question
 from qa.read import FOUND_FEATURES, SELECT_FEATURES, WEIGHTS_FILE, Candidate, ReaderWeights, SentenceReader
+from qa.span import SpanReader
 
 #: Negative sentences paired with each answering sentence when fitting the sentence choice.
 PAIRS_PER_POSITIVE = 8
@@ -102,6 +103,38 @@ def fit_found(engine: Engine, readings: list[Reading]) -> tuple[dict[str, float]
     return dict(zip(FOUND_FEATURES, np.round(weights, 4).tolist())), threshold
 
 
+def sentence_reader(engine: Engine, weights: ReaderWeights | None = None) -> SentenceReader:
+    """A sentence reader over the engine's index (with `weights`, else the engine's own)."""
+    current = engine.reader.sentences if isinstance(engine.reader, SpanReader) else engine.reader
+    return SentenceReader(engine.store, engine.config.read_passages, engine.config.threshold, weights or current.weights)
+
+
+def fit_span(found_sets: list[tuple[Engine, list[Question]]]) -> dict[str, float]:
+    """Logistic regression of "answerable" on the best span's margin over no-answer, its no-answer logit and the
+    sentence found logit, and the threshold that refuses OFF_TOPIC_REFUSED of the off-topic questions."""
+    rows, labels, off_topic = [], [], []
+    for engine, questions in found_sets:
+        indexed = {doc.id for doc in engine.store.documents}
+        for question in tqdm(questions, desc="reading spans", unit="q"):
+            text = engine.check(question.question)
+            vector = engine.embedder.encode([text], progress=False)[0]
+            read = engine.reader.spans(text, vector, engine.retriever.search(text, engine.config.k, vector))
+            if read is None or not read[1]:
+                continue
+            ranking, readings = read
+            outside = question.doc is not None and question.doc not in indexed
+            best = readings[0][0]
+            rows.append([best.margin, best.null, ranking.found, 1.0])
+            labels.append(float(bool(question.answers) and not outside))
+            off_topic.append(outside)
+    rows, off_topic = np.array(rows), np.array(off_topic)
+    weights = logistic(rows, np.array(labels))
+    probability = 1 / (1 + np.exp(-rows[off_topic] @ weights))
+    threshold = math.ceil(100 * float(np.quantile(probability, OFF_TOPIC_REFUSED))) / 100
+    margin, null, sentence, bias = np.round(weights, 4).tolist()
+    return {"margin": margin, "null": null, "sentence": sentence, "bias": bias, "threshold": threshold}
+
+
 def calibrate(
     select_engine: Engine,
     select_questions: list[Question],
@@ -109,19 +142,24 @@ def calibrate(
     out: Path = WEIGHTS_FILE,
 ) -> dict:
     """Fit the sentence choice on the answerable questions of the first set, then the found score and its
-    threshold on the found sets together (they must hold unanswerable or off-topic questions too), and
-    write all to `out`."""
+    threshold on the found sets together (they must hold unanswerable or off-topic questions too), then, when
+    the engines read spans, the span reader's found score on the same sets; write all to `out`."""
+    span_model = next((e.reader.model for e, _ in found_sets if isinstance(e.reader, SpanReader)), None)
+    select_engine.reader = sentence_reader(select_engine)
     select = fit_select([r for r in collect(select_engine, select_questions) if r.answerable])
     readings = []
     for engine, questions in found_sets:
-        engine.reader = SentenceReader(
-            engine.store, engine.config.read_passages, engine.config.threshold,
-            ReaderWeights(select, engine.reader.weights.found, engine.reader.weights.threshold),
-        )
+        current = sentence_reader(engine)
+        engine.reader = sentence_reader(engine, ReaderWeights(select, current.weights.found, current.weights.threshold))
         readings.extend(collect(engine, questions))
     if all(r.answerable for r in readings) or not any(r.answerable for r in readings):
         raise ValueError("The found-score questions need both answerable and unanswerable questions.")
     found, threshold = fit_found(found_sets[0][0], readings)
     weights = {"select": select, "found": found, "threshold": threshold}
+    if span_model is not None:
+        for engine, _ in found_sets:
+            sentences = sentence_reader(engine, ReaderWeights(select, found, threshold))
+            engine.reader = SpanReader(engine.store, sentences, span_model, engine.config.read_windows)
+        weights["span"] = fit_span(found_sets)
     Path(out).write_text(json.dumps(weights, indent=2) + "\n", encoding="utf-8")
     return weights

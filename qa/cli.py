@@ -48,6 +48,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     evaluate.add_argument("--questions", required=True, help="JSON-lines file of {question, answers}")
     evaluate.add_argument("--limit", type=int, help="use only the first N questions")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument("--gold", action="store_true",
+                          help="measure the span reader alone, given each question's gold paragraph (EM/F1)")
 
     calibrate = commands.add_parser("calibrate", help="fit the reader's sentence choice and found score")
     calibrate.add_argument("--select", nargs=2, metavar=("DOCS", "QUESTIONS"), required=True,
@@ -56,6 +58,24 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                            help="documents folder and questions for the found score; questions with no answers, "
                                 "or about a document not in DOCS, are unanswerable (repeatable)")
     calibrate.add_argument("--out", help="weights file to write (default: the one the reader loads)")
+
+    train = commands.add_parser("train-reader", help="fine-tune the span reader on SQuAD-format files")
+    train.add_argument("data", nargs="+", help="SQuAD JSON training files")
+    train.add_argument("--out", help="folder for the weights (default: qa/span_reader, the shipped reader)")
+    train.add_argument("--eval", dest="evaluate_on", help="questions.jsonl of an eval folder: EM/F1 on gold paragraphs")
+    train.add_argument("--eval-limit", type=int, default=1000, help="questions to measure (default 1000)")
+    for name, kind, help_text in (
+        ("epochs", float, "passes over the data (default 3)"),
+        ("batch-size", int, "windows per step (default 32)"),
+        ("learning-rate", float, "peak learning rate (default 1e-4)"),
+        ("max-length", int, "tokens per window (default 384)"),
+        ("stride", int, "tokens shared by consecutive windows (default 128)"),
+        ("negatives", float, "chance of also asking a question of another paragraph (default 0.2)"),
+        ("minutes", float, "stop after this many minutes of training"),
+        ("max-steps", int, "stop after this many steps"),
+        ("threads", int, "CPU threads"),
+    ):
+        train.add_argument(f"--{name}", type=kind, help=help_text)
 
     chat = commands.add_parser("chat", help="open the web chat")
     _add_location(chat)
@@ -118,7 +138,8 @@ def run_ask(args: argparse.Namespace) -> int:
     for number, citation in enumerate(answer.citations, 1):
         where = f"page {', '.join(map(str, citation.pages))}, " if citation.pages else ""
         print(f"[{number}] {citation.title} ({citation.doc}, {where}characters {citation.start}-{citation.end}, score {citation.score:.2f})")
-        print(f"    \"{citation.quote}\"")
+        before, short, after = citation.parts()
+        print(f"    \"{before}**{short}**{after}\"" if before or after else f"    \"{short}\"")
     if not answer.found and answer.passages:
         print("closest passages:")
         for passage in answer.passages[:3]:
@@ -129,9 +150,16 @@ def run_ask(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from qa.evaluate import evaluate, evaluate_dialogs, read_questions
 
-    questions = read_questions(args.questions, args.limit)
-    dialogs = any(question.dialog_id for question in questions)
-    metrics = (evaluate_dialogs if dialogs else evaluate)(_engine(args), questions)
+    if args.gold:
+        from qa.config import QAConfig
+        from qa.reader_model import ReaderModel
+        from qa.training import measure
+
+        metrics = measure(ReaderModel.load(QAConfig().reader_model), Path(args.questions), args.limit)
+    else:
+        questions = read_questions(args.questions, args.limit)
+        dialogs = any(question.dialog_id for question in questions)
+        metrics = (evaluate_dialogs if dialogs else evaluate)(_engine(args), questions)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
@@ -156,6 +184,20 @@ def run_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_train_reader(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from qa.reader_model import SHIPPED_READER
+    from qa.training import TrainingSettings, train
+
+    chosen = {f.name: getattr(args, f.name) for f in fields(TrainingSettings) if getattr(args, f.name, None) is not None}
+    settings = TrainingSettings(**{**chosen, "data": list(args.data)})
+    result = train(settings, Path(args.out) if args.out else SHIPPED_READER,
+                   Path(args.evaluate_on) if args.evaluate_on else None, args.eval_limit)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def run_chat(args: argparse.Namespace) -> int:
     from ui.app import launch
 
@@ -168,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from qa.errors import QuestionError
 
-    commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "calibrate": run_calibrate, "chat": run_chat}
+    commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "calibrate": run_calibrate,
+                "train-reader": run_train_reader, "chat": run_chat}
     try:
         return commands[args.command](args)
     except (QuestionError, DocsError, HistoryError) as error:

@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.config import IndexConfig
+from qa.reader_model import SHIPPED_READER
 from qa.retrieve import FusionWeights
+
+#: The readers a QAConfig can name: short answers (span) or whole sentences (sentence).
+READERS = ("span", "sentence")
 
 #: The seed corpus that ships with the project.
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -40,3 +44,10 @@ class QAConfig:
     read_passages: int = 3  # passages whose sentences the reader scores
     threshold: float | None = None  # answer only when the calibrated score reaches this (None: the calibrated one)
     max_question_chars: int = 2000
+    reader: str = field(default_factory=lambda: os.environ.get("QA_READER", "span"))  # "span" or "sentence"
+    reader_model: str = field(default_factory=lambda: os.environ.get("QA_READER_MODEL", str(SHIPPED_READER)))
+    read_windows: int = 3  # best sentences the span reader reads (each with the sentence before it)
+
+    def __post_init__(self) -> None:
+        if self.reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}, not {self.reader!r} (check QA_READER)")

@@ -92,9 +92,9 @@ def auroc(positive: list[float], negative: list[float]) -> float:
 
 
 def evaluate(engine: Engine, questions: list[Question], progress: bool = True) -> dict:
-    """Run every question through `engine` and score the answers. hit@1, exact match and F1 judge the best
-    sentence the reader found (`Answer.closest`, the first citation of every found answer), whatever the
-    threshold; `answered` is the share of answerable questions answered and `answered_hit@1` the share
+    """Run every question through `engine` and score the answers. hit@1 judges the best citation the reader
+    found (`Answer.closest`, the first citation of every found answer) and exact match and F1 its short answer
+    (the whole sentence for the sentence reader), whatever the threshold; `answered` is the share of answerable questions answered and `answered_hit@1` the share
     answered with a citation that holds a gold answer."""
     recall = {k: [] for k in RECALL_DEPTHS}
     hits, answered_hits, exact, f1, found_right, latencies = [], [], [], [], [], []
@@ -112,10 +112,11 @@ def evaluate(engine: Engine, questions: list[Question], progress: bool = True) -
         for k in RECALL_DEPTHS:
             recall[k].append(any(gold in p.text for p in answer.passages[:k] for gold in golds))
         best = answer.closest.quote if answer.closest else ""
+        short = answer.closest.answer if answer.closest else ""
         hits.append(any(gold in best for gold in golds))
         answered_hits.append(answer.found and any(gold in best for gold in golds))
-        exact.append(exact_match(best, golds))
-        f1.append(token_f1(best, golds))
+        exact.append(exact_match(short, golds))
+        f1.append(token_f1(short, golds))
     metrics = {
         "questions": len(questions),
         "answerable": len(answerable_scores),

@@ -1,5 +1,5 @@
-"""Citation, Answer and SentenceReader: the best supporting sentences of the top passages, with a
-calibrated score and an explicit no-answer."""
+"""Citation, Answer, the Reader interface and SentenceReader: the best supporting sentences of the top
+passages, with a calibrated score and an explicit no-answer."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -29,13 +30,28 @@ class Citation:
     quote: str
     score: float
     pages: list[int] = field(default_factory=list)  # PDF pages (from 1) the quote is on
+    answer_start: int | None = None  # the short answer inside the quote, in document offsets (span reader)
+    answer_end: int | None = None
+
+    @property
+    def answer(self) -> str:
+        """The short answer (`quote` when the reader answers with whole sentences)."""
+        return self.parts()[1]
+
+    def parts(self) -> tuple[str, str, str]:
+        """The quote cut around the short answer: (before, answer, after); ("", quote, "") without one."""
+        if self.answer_start is None or self.answer_end is None:
+            return "", self.quote, ""
+        start, end = self.answer_start - self.start, self.answer_end - self.start
+        return self.quote[:start], self.quote[start:end], self.quote[end:]
 
 
 @dataclass(frozen=True)
 class Answer:
-    """`text` is the answer span (or NOT_FOUND); `score` is the calibrated probability that the documents
-    answer the question; `citations` support the answer, best first (each citation's score is its share of
-    the evidence among the sentences read); `passages` are the closest passages and `closest` the best
+    """`text` is the answer (the span reader's short answer, or the sentence reader's sentence; NOT_FOUND when
+    the documents don't say); `score` is the calibrated probability that the documents answer the question;
+    `citations` support the answer, best first: the sentences holding it, with the short answer's own offsets
+    inside (`answer_start`, `answer_end`); `passages` are the closest passages and `closest` the best
     sentence, kept also when nothing was found."""
 
     question: str
@@ -64,6 +80,25 @@ class Answer:
             "score": round(self.score, 4),
             "citations": [asdict(c) | {"score": round(c.score, 4)} for c in self.citations],
         }
+
+
+class Reader(Protocol):
+    """What every reader offers: an Answer from the retrieved passages, and the score it answers from."""
+
+    threshold: float
+
+    def read(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
+        """The answer to `question` from `passages` (best first); `vector` is the question's embedding."""
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Sentences of the retrieved passages, most likely answering first, with their shares of the evidence
+    (softmax of the sentence logits) and the logit that the documents answer the question at all."""
+
+    candidates: list[Candidate]
+    shares: list[float]
+    found: float
 
 
 @dataclass(frozen=True)
@@ -208,21 +243,30 @@ class SentenceReader:
             "bias": 1.0,
         }
 
-    def read(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
-        """The answer to `question` from `passages` (best first); `vector` is the question's embedding."""
+    def rank(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Ranking | None:
+        """The sentences of the best passages, most likely answering first, with the found logit (None when the
+        passages hold no sentence)."""
         candidates = self.candidates(question, vector, passages)
         if not candidates:
-            return Answer(question, NOT_FOUND, False, 0.0, [], passages)
+            return None
         scores = self.select_scores(candidates)
         features = self.found_features(candidates, scores)
-        score = _sigmoid(float(np.dot(self._found, [features[name] for name in FOUND_FEATURES])))
+        found = float(np.dot(self._found, [features[name] for name in FOUND_FEATURES]))
         shares = np.exp(scores - scores.max())
         shares /= shares.sum()
         order = np.argsort(-shares)
+        return Ranking([candidates[i] for i in order], shares[order].tolist(), found)
+
+    def read(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
+        """The answer to `question` from `passages` (best first); `vector` is the question's embedding."""
+        ranking = self.rank(question, vector, passages)
+        if ranking is None:
+            return Answer(question, NOT_FOUND, False, 0.0, [], passages)
+        score = sigmoid(ranking.found)
         cited = [
-            self.cite(candidates[i], float(shares[i]))
-            for i in order[: self.max_citations]
-            if shares[i] >= self.citation_ratio * shares[order[0]]
+            self.cite(candidate, share)
+            for candidate, share in zip(ranking.candidates[: self.max_citations], ranking.shares)
+            if share >= self.citation_ratio * ranking.shares[0]
         ]
         if score < self.threshold:
             return Answer(question, NOT_FOUND, False, score, [], passages, closest=cited[0])
@@ -230,13 +274,23 @@ class SentenceReader:
 
     def cite(self, candidate: Candidate, score: float) -> Citation:
         """A citation of `candidate`, its quote checked against the stored document text."""
-        document = self.store.document(candidate.passage.doc)
-        quote = document.text[candidate.start : candidate.end]
-        if quote != candidate.text:
-            raise AssertionError(f"citation offsets of {document.id} do not match its stored text")
-        pages = document.pages_of(candidate.start, candidate.end)
-        return Citation(document.id, document.title, candidate.start, candidate.end, quote, score, pages)
+        return cite(self.store, candidate.passage.doc, candidate.start, candidate.end, score, expected=candidate.text)
 
 
-def _sigmoid(value: float) -> float:
+def cite(store: Store, doc: str, start: int, end: int, score: float, answer: tuple[int, int] | None = None,
+         expected: str | None = None) -> Citation:
+    """A citation of `doc[start:end]` (holding the short answer `answer`, in document offsets), its quote taken
+    from the stored text and checked against `expected` when given."""
+    document = store.document(doc)
+    quote = document.text[start:end]
+    if expected is not None and quote != expected:
+        raise AssertionError(f"citation offsets of {document.id} do not match its stored text")
+    if answer is not None and not (start <= answer[0] < answer[1] <= end):
+        raise AssertionError(f"the short answer {answer} lies outside its citation [{start}, {end}) in {document.id}")
+    answer_start, answer_end = answer or (None, None)
+    return Citation(document.id, document.title, start, end, quote, score, document.pages_of(start, end),
+                    answer_start, answer_end)
+
+
+def sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-value))

@@ -34,7 +34,8 @@ def literal(text: str) -> str:
 
 
 def render(answer: Answer, qa: Engine) -> str:
-    """The reply: the answer, then each citation's title, file, score and the quote marked in its passage;
+    """The reply: the answer, then each citation's title, file, score and the quote marked in its passage (the
+    short answer in bold inside it);
     when nothing was found, the closest passages."""
     parts = []
     if answer.stale:
@@ -49,11 +50,13 @@ def render(answer: Answer, qa: Engine) -> str:
         text = qa.store.document(citation.doc).text
         before = text[max(0, citation.start - CONTEXT_CHARS) : citation.start]
         after = text[citation.end : citation.end + CONTEXT_CHARS]
+        quote_before, short, quote_after = citation.parts()
+        quote = f"{literal(quote_before)}<strong>{literal(short)}</strong>{literal(quote_after)}" if short != citation.quote else literal(short)
         parts.append(
             f"<details{' open' if number == 1 else ''}><summary>[{number}] {literal(citation.title)} "
             f"<small>{literal(citation.doc)}, {_pages(citation.pages)}characters {citation.start}-{citation.end}, "
             f"score {citation.score:.2f}</small></summary>"
-            f"<blockquote>…{literal(before)}<mark>{literal(citation.quote)}</mark>{literal(after)}…</blockquote></details>"
+            f"<blockquote>…{literal(before)}<mark>{quote}</mark>{literal(after)}…</blockquote></details>"
         )
     if not answer.found:
         parts.append("<p>Closest passages:</p>")

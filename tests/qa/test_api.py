@@ -23,9 +23,46 @@ def test_seed_questions_are_answered_with_a_citation_holding_the_fact(question, 
     result = answer(question, index=seed_engine)
     assert result.found, result
     assert fact in result.citations[0].quote
-    assert result.text == result.citations[0].quote
+    assert result.text == result.citations[0].answer and result.text in result.citations[0].quote
     assert 0.0 <= result.score <= 1.0
     assert_verbatim(result, seed_engine)
+
+
+SHORT_ANSWERS = {
+    "When did Armenia freeze its CSTO participation?": "Feb. 23",
+    "Who is Armenia's Prime Minister?": "Nikol Pashinyan",
+    "Who is Armenia's Foreign Minister?": "Ararat Mirzoyan",
+}
+
+
+@pytest.mark.parametrize("question, short", SHORT_ANSWERS.items())
+def test_the_shipped_span_reader_answers_with_a_short_span_inside_its_cited_sentence(question, short, seed_engine):
+    result = answer(question, index=seed_engine)
+    assert result.found, result
+    assert short in result.text and len(result.text) <= len(short) + 12, result.text
+    citation = result.citations[0]
+    text = seed_engine.store.document(citation.doc).text
+    assert text[citation.answer_start : citation.answer_end] == result.text
+    assert citation.start <= citation.answer_start < citation.answer_end <= citation.end
+    assert_verbatim(result, seed_engine)
+
+
+def test_the_sentence_reader_stays_selectable_and_answers_with_whole_sentences(seed_index, embedder):
+    from qa.api import Engine
+    from qa.config import QAConfig
+
+    docs, index = seed_index
+    sentences = Engine(docs, index, QAConfig(reader="sentence"), embedder=embedder)
+    result = answer("Who is Armenia's Prime Minister?", index=sentences)
+    assert result.found and result.text == result.citations[0].quote
+    assert "Nikol Pashinyan" in result.text and result.citations[0].answer_start is None
+
+
+def test_an_unknown_reader_is_refused_with_the_choices():
+    from qa.config import QAConfig
+
+    with pytest.raises(ValueError, match="span, sentence"):
+        QAConfig(reader="llm")
 
 
 def test_unrelated_question_is_not_answered_but_keeps_the_closest_passages(seed_engine):

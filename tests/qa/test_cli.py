@@ -23,9 +23,10 @@ def test_ask_json_schema(seed_index, capsys):
     assert set(record) == {"question", "query", "answer", "found", "score", "citations"}
     assert record["found"] is True and isinstance(record["score"], float)
     citation = record["citations"][0]
-    assert set(citation) == {"doc", "title", "start", "end", "quote", "score", "pages"}
+    assert set(citation) == {"doc", "title", "start", "end", "quote", "score", "pages", "answer_start", "answer_end"}
     text = (docs / citation["doc"]).read_text(encoding="utf-8")
     assert text[citation["start"] : citation["end"]] == citation["quote"]
+    assert text[citation["answer_start"] : citation["answer_end"]] == record["answer"] == "Nikol Pashinyan"
 
 
 def test_index_command_reports_what_it_did(seed_index, tmp_path, capsys):
@@ -86,3 +87,16 @@ def test_python_dash_m_runs_the_cli_and_usage_errors_exit_2():
     assert result.returncode == 2 and "question" in result.stderr
     blank = run("ask", " ", "--docs", str(ROOT / "seeds"), "--index", "/nonexistent/index")
     assert blank.returncode != 0 and "Traceback" not in blank.stderr
+
+
+def test_eval_gold_measures_the_span_reader_on_gold_paragraphs(tmp_path, capsys):
+    (tmp_path / "docs").mkdir()
+    paragraphs = ["Armenia will withdraw from the CSTO if land lost to Azerbaijan is recognized.",
+                  'Armenia has "frozen" its participation in the CSTO, Pashinyan announced on Feb. 23.']
+    (tmp_path / "docs" / "seed.txt").write_text("\n\n".join(paragraphs))
+    question = {"id": "1", "question": "When did Armenia freeze its CSTO participation?", "answers": ["Feb. 23"],
+                "doc": "seed.txt", "paragraph": 1}
+    (tmp_path / "questions.jsonl").write_text(json.dumps(question) + "\n")
+    assert main(["eval", "--gold", "--questions", str(tmp_path / "questions.jsonl"), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics == {"questions": 1, "em": 100.0, "f1": 100.0}

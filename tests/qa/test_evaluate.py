@@ -48,4 +48,5 @@ def test_evaluate_on_the_seed(seed_engine):
     ]
     metrics = evaluate(seed_engine, questions, progress=False)
     assert metrics["recall@1"] == 1.0 and metrics["hit@1"] == 1.0
+    assert metrics["exact_match"] == 1.0  # the span reader's short answers
     assert metrics["unanswerable"] == 1 and metrics["abstention_auroc"] == 1.0

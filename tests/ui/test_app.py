@@ -54,7 +54,9 @@ def test_rendered_answer_marks_the_quote_and_keeps_document_markup_inert(hostile
     assert answer.found and answer.citations[0].doc == "sevan.md"
     html = render(answer, app.qa)
     assert "<mark>" in html and "<script" not in html and "<b>1,900" not in html and "**" not in html
-    assert literal(answer.citations[0].quote) in html
+    before, short, after = answer.citations[0].parts()
+    assert f"<mark>{literal(before)}<strong>{literal(short)}</strong>{literal(after)}</mark>" in html
+    assert short and short == answer.text
 
 
 def test_api_answers_through_gradio_client(hostile_app):

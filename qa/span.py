@@ -1,0 +1,214 @@
+"""SpanReader: short answers from an extractive question-answering model, with our own span decoding (windows
+with stride, top-k start/end logits, a length limit, character offsets through the tokenizer's offset mapping,
+a no-answer score)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.store import Store
+from qa.converse import NOT_FOUND
+from qa.read import WEIGHTS_FILE, Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid
+from qa.reader_model import ReaderModel
+from qa.retrieve import Passage
+
+
+@dataclass(frozen=True)
+class Span:
+    """The best span of one text: `text[start:end]`, its logit score (start + end), and the no-answer
+    logit score (the [CLS] start + end) of the window it came from."""
+
+    text_index: int
+    start: int
+    end: int
+    score: float
+    null: float
+
+    @property
+    def margin(self) -> float:
+        """How much the span beats "no answer"; comparable across texts and questions."""
+        return self.score - self.null
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How texts are cut into windows and spans chosen."""
+
+    max_length: int = 256  # tokens per window, question included
+    stride: int = 96  # tokens shared by consecutive windows of a long text
+    max_question_tokens: int = 64  # a longer question is cut to this many tokens
+    top_k: int = 20  # start and end candidates per window
+    max_answer_tokens: int = 30
+
+
+def _short_question(tokenizer, question: str, limit: int) -> str:
+    """The question cut after `limit` tokens (at a token's character end), so windows keep room for text."""
+    encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+    offsets = encoded["offset_mapping"]
+    return question if len(offsets) <= limit else question[: offsets[limit - 1][1]]
+
+
+def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decoding = Decoding()) -> list[Span | None]:
+    """The best span of each text (None where the text gives no token), reading all windows in one batch."""
+    import torch
+
+    if not texts:
+        return []
+    tokenizer = reader.tokenizer
+    question = _short_question(tokenizer, question, decoding.max_question_tokens)
+    encoded = tokenizer(
+        [question] * len(texts),
+        texts,
+        truncation="only_second",
+        max_length=decoding.max_length,
+        stride=decoding.stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=True,
+        return_tensors="pt",
+    )
+    windows_of = encoded.pop("overflow_to_sample_mapping").tolist()
+    offsets = encoded.pop("offset_mapping").tolist()
+    inputs = {name: value.to(reader.model.device) for name, value in encoded.items()}
+    with torch.inference_mode():
+        output = reader.model(**inputs)
+    starts = output.start_logits.float().cpu().numpy()
+    ends = output.end_logits.float().cpu().numpy()
+    best: list[Span | None] = [None] * len(texts)
+    for window, text_index in enumerate(windows_of):
+        in_text = np.array([sequence == 1 for sequence in encoded.sequence_ids(window)])
+        span = _best_span(starts[window], ends[window], in_text, offsets[window], decoding)
+        if span is None:
+            continue
+        start, end, score = span
+        null = float(starts[window][0] + ends[window][0])
+        current = best[text_index]
+        if current is None or score - null > current.margin:
+            best[text_index] = Span(text_index, start, end, score, null)
+    return best
+
+
+def _best_span(
+    start_logits: np.ndarray, end_logits: np.ndarray, in_text: np.ndarray, offsets: list, decoding: Decoding
+) -> tuple[int, int, float] | None:
+    """The highest start + end logit pair inside the text, end not before start, within the length limit."""
+    positions = np.flatnonzero(in_text)
+    if positions.size == 0:
+        return None
+    k = min(decoding.top_k, positions.size)
+    top_starts = positions[np.argsort(-start_logits[positions])[:k]]
+    top_ends = positions[np.argsort(-end_logits[positions])[:k]]
+    best = None
+    for start in top_starts:
+        for end in top_ends:
+            if end < start or end - start + 1 > decoding.max_answer_tokens:
+                continue
+            score = float(start_logits[start] + end_logits[end])
+            if best is None or score > best[2]:
+                best = (int(offsets[start][0]), int(offsets[end][1]), score)
+    return best
+
+
+#: Other windows are cited too when their span's margin is within this many logits of the best.
+CITATION_MARGIN = 2.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of one document read for a short answer: a likely sentence and the sentence before it."""
+
+    candidate: Candidate
+    start: int
+    end: int
+    sentences: list[tuple[int, int]]  # the sentences it spans, in document offsets
+
+    def sentence_around(self, start: int, end: int) -> tuple[int, int]:
+        """The sentences of the window that hold `[start, end)`."""
+        first = next((s for s, e in reversed(self.sentences) if s <= start), self.sentences[0][0])
+        last = next((e for s, e in self.sentences if e >= end), self.sentences[-1][1])
+        return first, last
+
+
+@dataclass(frozen=True)
+class SpanWeights:
+    """The calibrated found score: sigmoid(margin * the span's margin over no-answer + null * the no-answer logit
+    + sentence * the sentence reader's found logit + bias)."""
+
+    margin: float = 1.0
+    null: float = 0.0
+    sentence: float = 0.0
+    bias: float = 0.0
+    threshold: float = 0.5
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> SpanWeights:
+        data = json.loads(Path(path).read_text(encoding="utf-8")).get("span", {})
+        return cls(**data)
+
+
+class SpanReader:
+    """Short answers: the sentence reader ranks the sentences of the best passages, then an extractive QA
+    model reads a small window around each of the best few (the sentence and the one before it) and answers
+    with the span that most beats its own no-answer score, cited by the sentence that holds it."""
+
+    def __init__(self, store: Store, sentences: SentenceReader, model: ReaderModel, windows: int = 3,
+                 threshold: float | None = None, weights: SpanWeights | None = None,
+                 decoding: Decoding = Decoding()) -> None:
+        self.store = store
+        self.sentences = sentences
+        self.model = model
+        self.windows = windows
+        self.weights = weights or SpanWeights.load()
+        self.threshold = self.weights.threshold if threshold is None else threshold
+        self.decoding = decoding
+
+    def window(self, candidate: Candidate) -> Window:
+        """The candidate sentence and the sentence before it in its chunk (its subject is often named there)."""
+        bounds = [tuple(pair) for pair in self.store.embedded(candidate.passage.chunk).sentences.tolist()]
+        position = bounds.index((candidate.start, candidate.end))
+        covered = bounds[max(position - 1, 0) : position + 1]
+        return Window(candidate, covered[0][0], covered[-1][1], covered)
+
+    def score(self, span: Span, found: float) -> float:
+        """The calibrated probability that the span answers the question (`found`: the sentence found logit)."""
+        weights = self.weights
+        return sigmoid(weights.margin * span.margin + weights.null * span.null + weights.sentence * found + weights.bias)
+
+    def spans(self, question: str, vector: np.ndarray, passages: list[Passage]) -> tuple[Ranking, list[tuple[Span, Window]]] | None:
+        """The sentence ranking, and the best span of each window read, highest margin first (None when the
+        passages hold no sentence)."""
+        ranking = self.sentences.rank(question, vector, passages)
+        if ranking is None:
+            return None
+        windows = [self.window(candidate) for candidate in ranking.candidates[: self.windows]]
+        texts = [self.store.document(w.candidate.passage.doc).text[w.start : w.end] for w in windows]
+        found = zip(decode(self.model, question, texts, self.decoding), windows)
+        return ranking, sorted(((span, window) for span, window in found if span), key=lambda pair: -pair[0].margin)
+
+    def read(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
+        """The short answer to `question` from `passages` (best first); `vector` is the question's embedding."""
+        read = self.spans(question, vector, passages)
+        if read is None or not read[1]:
+            return self.sentences.read(question, vector, passages)
+        ranking, readings = read
+        best_margin = readings[0][0].margin
+        cited = [
+            self.cite(span, window, self.score(span, ranking.found))
+            for span, window in readings
+            if span.margin >= best_margin - CITATION_MARGIN
+        ]
+        score = cited[0].score
+        if score < self.threshold:
+            return Answer(question, NOT_FOUND, False, score, [], passages, closest=cited[0])
+        return Answer(question, cited[0].answer, True, score, cited, passages, closest=cited[0])
+
+    def cite(self, span: Span, window: Window, score: float) -> Citation:
+        """The sentence(s) holding the span, with the span marked inside."""
+        start, end = window.start + span.start, window.start + span.end
+        sentence_start, sentence_end = window.sentence_around(start, end)
+        return cite(self.store, window.candidate.passage.doc, sentence_start, sentence_end,
+                    score, answer=(start, end))

@@ -1,0 +1,236 @@
+"""ReaderTraining: fine-tune the packaged embedding model as a start/end span reader on SQuAD-format files,
+with its word embeddings frozen, and measure it on SQuAD-format questions given the gold paragraph."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from index.config import DEFAULT_MODEL
+from qa.evaluate import exact_match, read_questions, token_f1
+from qa.reader_model import FROZEN, SHIPPED_READER, ReaderModel, base_model, save_shipped
+from qa.span import Decoding, decode
+
+
+@dataclass(frozen=True)
+class Example:
+    """A question about a context; `answer_start` < 0 means the context does not answer it."""
+
+    question: str
+    context: str
+    answer_start: int
+    answer_text: str
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The hyperparameters of one run; recorded in the shipped `reader.json`."""
+
+    base: str = DEFAULT_MODEL
+    epochs: float = 3.0
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    warmup: float = 0.05  # share of the run spent warming the learning rate up
+    max_length: int = 384
+    stride: int = 128
+    negatives: float = 0.2  # per question, the chance of also asking it of another paragraph (answer: none)
+    minutes: float | None = None  # stop after this much training time; the learning rate decays to it
+    max_steps: int | None = None  # stop after this many steps (smoke tests)
+    threads: int | None = None
+    seed: int = 0
+    data: list[str] = field(default_factory=list)
+
+
+def read_squad(paths: list[Path], negatives: float = 0.0, seed: int = 0) -> list[Example]:
+    """Every answerable question of SQuAD JSON files (first answer), and with probability `negatives` the same
+    question asked of another paragraph of its article, which does not answer it."""
+    rng = random.Random(seed)
+    examples = []
+    for path in paths:
+        for article in json.loads(Path(path).read_text(encoding="utf-8"))["data"]:
+            contexts = [paragraph["context"] for paragraph in article["paragraphs"]]
+            for paragraph in article["paragraphs"]:
+                for question in paragraph["qas"]:
+                    if not question.get("answers"):
+                        continue
+                    gold = question["answers"][0]
+                    examples.append(Example(question["question"], paragraph["context"], gold["answer_start"], gold["text"]))
+                    others = [context for context in contexts if context != paragraph["context"]]
+                    if others and rng.random() < negatives:
+                        examples.append(Example(question["question"], rng.choice(others), -1, ""))
+    return examples
+
+
+def features(tokenizer, examples: list[Example], max_length: int, stride: int) -> list[dict]:
+    """Token windows of each example with the answer's start and end token ([CLS] = 0 when the window lacks it)."""
+    windows = []
+    for first in tqdm(range(0, len(examples), 1000), desc="tokenizing", unit="k questions"):
+        batch = examples[first : first + 1000]
+        encoded = tokenizer(
+            [example.question for example in batch],
+            [example.context for example in batch],
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
+        for window, example_index in enumerate(encoded["overflow_to_sample_mapping"]):
+            example = batch[example_index]
+            sequence = encoded.sequence_ids(window)
+            offsets = encoded["offset_mapping"][window]
+            start_token = end_token = 0
+            if example.answer_start >= 0:
+                answer_end = example.answer_start + len(example.answer_text)
+                in_text = [i for i, s in enumerate(sequence) if s == 1]
+                if offsets[in_text[0]][0] <= example.answer_start and offsets[in_text[-1]][1] >= answer_end:
+                    start_token = next(i for i in in_text if offsets[i][1] > example.answer_start)
+                    end_token = next(i for i in reversed(in_text) if offsets[i][0] < answer_end)
+            windows.append(
+                {
+                    "input_ids": encoded["input_ids"][window],
+                    "token_type_ids": encoded["token_type_ids"][window],
+                    "start_positions": start_token,
+                    "end_positions": end_token,
+                }
+            )
+    return windows
+
+
+def batches(windows: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
+    """Shuffled batches of windows of similar length (less padding), in shuffled order."""
+    order = windows[:]
+    rng.shuffle(order)
+    pool = size * 50
+    grouped = []
+    for first in range(0, len(order), pool):
+        block = sorted(order[first : first + pool], key=lambda window: len(window["input_ids"]))
+        grouped.extend(block[i : i + size] for i in range(0, len(block), size))
+    rng.shuffle(grouped)
+    return grouped
+
+
+def collate(batch: list[dict]) -> dict:
+    """Pad a batch to its longest window."""
+    import torch
+
+    length = max(len(window["input_ids"]) for window in batch)
+    ids = torch.zeros(len(batch), length, dtype=torch.long)
+    types = torch.zeros_like(ids)
+    mask = torch.zeros_like(ids)
+    for row, window in enumerate(batch):
+        n = len(window["input_ids"])
+        ids[row, :n] = torch.tensor(window["input_ids"])
+        types[row, :n] = torch.tensor(window["token_type_ids"])
+        mask[row, :n] = 1
+    return {
+        "input_ids": ids,
+        "token_type_ids": types,
+        "attention_mask": mask,
+        "start_positions": torch.tensor([window["start_positions"] for window in batch]),
+        "end_positions": torch.tensor([window["end_positions"] for window in batch]),
+    }
+
+
+def train(settings: TrainingSettings, out: Path = SHIPPED_READER, evaluate_on: Path | None = None,
+          evaluate_limit: int | None = 1000) -> dict:
+    """Fine-tune, save the shipped form to `out`, and (given a questions file) measure EM/F1 on gold paragraphs."""
+    import torch
+
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
+    rng = random.Random(settings.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    tokenizer, model = base_model(settings.base)
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad = name not in FROZEN
+    model.to(device).train()
+
+    examples = read_squad([Path(path) for path in settings.data], settings.negatives, settings.seed)
+    windows = features(tokenizer, examples, settings.max_length, settings.stride)
+    steps_per_epoch = math.ceil(len(windows) / settings.batch_size)
+    total = math.ceil(steps_per_epoch * settings.epochs)
+    if settings.max_steps:
+        total = min(total, settings.max_steps)
+    budget = settings.minutes * 60 if settings.minutes else None
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=settings.learning_rate, weight_decay=0.01)
+    use_bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
+
+    started = time.monotonic()
+    step = 0
+    progress = tqdm(total=total, desc="training", unit="step")
+    while step < total:
+        for batch in batches(windows, settings.batch_size, rng):
+            elapsed = time.monotonic() - started
+            done = max(step / total, elapsed / budget if budget else 0.0)
+            if step >= total or done >= 1.0:
+                break
+            rate = min(1.0, done / settings.warmup) if done < settings.warmup else (1 - done) / (1 - settings.warmup)
+            for group in optimizer.param_groups:
+                group["lr"] = settings.learning_rate * rate
+            inputs = {name: value.to(device) for name, value in collate(batch).items()}
+            with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
+                loss = model(**inputs).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            progress.update(1)
+            progress.set_postfix(loss=f"{loss.item():.3f}")
+        else:
+            continue
+        break
+    progress.close()
+    seconds = time.monotonic() - started
+    model.eval()
+    details = {
+        "trained": {
+            **asdict(settings),
+            "steps": step,
+            "windows": len(windows),
+            "epochs_done": round(step * settings.batch_size / len(windows), 3),
+            "seconds": round(seconds, 1),
+            "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+        }
+    }
+    result = {"steps": step, "seconds": round(seconds, 1), "epochs_done": details["trained"]["epochs_done"]}
+    if evaluate_on:
+        reader = ReaderModel(tokenizer=tokenizer, model=model, name="training")
+        result.update(measure(reader, evaluate_on, evaluate_limit))
+        details["measured"] = {**result, "questions_file": str(evaluate_on)}
+    save_shipped(model, Path(out), settings.base, details)
+    return result
+
+
+def gold_paragraph(docs: Path, doc: str, paragraph: int) -> str:
+    """The `paragraph`-th blank-line-separated paragraph of a document of the eval folders."""
+    text = (docs / doc).read_text(encoding="utf-8")
+    return [part for part in text.split("\n\n") if part.strip()][paragraph]
+
+
+def measure(reader: ReaderModel, questions_file: Path, limit: int | None = None,
+            decoding: Decoding = Decoding()) -> dict:
+    """Exact match and token F1 (in percent) of the reader given each question's gold paragraph."""
+    questions_file = Path(questions_file)
+    docs = questions_file.parent / "docs"
+    records = [json.loads(line) for line in questions_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [record for record in records if record["answers"]][: limit or None]
+    questions = {question.id: question for question in read_questions(questions_file)}
+    em = f1 = 0.0
+    for record in tqdm(records, desc="reading gold paragraphs", unit="question"):
+        context = gold_paragraph(docs, record["doc"], record["paragraph"])
+        span = decode(reader, record["question"], [context], decoding)[0]
+        prediction = context[span.start : span.end] if span else ""
+        golds = questions[str(record["id"])].answers
+        em += exact_match(prediction, golds)
+        f1 += token_f1(prediction, golds)
+    return {"questions": len(records), "em": round(100 * em / len(records), 1), "f1": round(100 * f1 / len(records), 1)}

@@ -1,0 +1,122 @@
+"""Span decoding: exact character offsets across windows, no-answer, and loading models from folders."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from index.config import DEFAULT_MODEL
+from index.embedding import resolve_model
+from qa.reader_model import FROZEN, ReaderModel, base_model, save_shipped
+from qa.span import Decoding, decode
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
+
+
+class PointingModel(torch.nn.Module):
+    """A stand-in QA model whose start logit peaks on one token id and end logit on another (or on [CLS])."""
+
+    def __init__(self, start_id: int, end_id: int, null: float = 0.0) -> None:
+        super().__init__()
+        self.start_id, self.end_id, self.null = start_id, end_id, null
+        self.device = torch.device("cpu")
+
+    def forward(self, input_ids, **_):
+        start = (input_ids == self.start_id).float() * 10
+        end = (input_ids == self.end_id).float() * 10
+        start[:, 0] = end[:, 0] = self.null
+        return SimpleNamespace(start_logits=start, end_logits=end)
+
+
+def pointing(tokenizer, first: str, last: str, null: float = 0.0) -> ReaderModel:
+    """Points at the first wordpiece of `first` and the last wordpiece of `last`."""
+    start_id = tokenizer(first, add_special_tokens=False)["input_ids"][0]
+    end_id = tokenizer(last, add_special_tokens=False)["input_ids"][-1]
+    return ReaderModel(tokenizer, PointingModel(start_id, end_id, null), "pointing")
+
+
+def test_offsets_map_back_exactly_from_a_later_window(tokenizer):
+    filler = "The delegation met again in the afternoon. " * 40  # far more than one window of 64 tokens
+    text = filler + "Armenia's foreign minister, Ararat Mirzoyan, spoke on Feb. 23 in Yerevan. " + filler
+    reader = pointing(tokenizer, "ararat", "yerevan")
+    decoding = Decoding(max_length=64, stride=16, max_answer_tokens=30)
+    (span,) = decode(reader, "Who spoke?", [text], decoding)
+    assert text[span.start : span.end] == "Ararat Mirzoyan, spoke on Feb. 23 in Yerevan"
+    assert span.margin > 0
+
+
+def test_spans_longer_than_the_limit_are_not_taken(tokenizer):
+    text = "Ararat Mirzoyan, the foreign minister of Armenia since 2021, spoke in Yerevan."
+    reader = pointing(tokenizer, "ararat", "yerevan")
+    (span,) = decode(reader, "Who?", [text], Decoding(max_answer_tokens=5))
+    assert span is None or span.end - span.start < len("Ararat Mirzoyan, the foreign minister of Armenia since 2021, spoke in Yerevan")
+
+
+def test_no_answer_beats_every_span_when_cls_scores_highest(tokenizer):
+    text = "Ararat Mirzoyan spoke in Yerevan."
+    reader = pointing(tokenizer, "ararat", "yerevan", null=50.0)
+    (span,) = decode(reader, "Who?", [text])
+    assert span.margin < 0
+
+
+def test_each_text_gets_its_own_span_in_one_batch(tokenizer):
+    texts = ["Nothing here matters.", "Then Ararat Mirzoyan left Yerevan.", "Ararat came to Yerevan."]
+    reader = pointing(tokenizer, "ararat", "yerevan")
+    spans = decode(reader, "Who?", texts)
+    assert [s.text_index for s in spans] == [0, 1, 2]
+    assert texts[1][spans[1].start : spans[1].end] == "Ararat Mirzoyan left Yerevan"
+    assert texts[2][spans[2].start : spans[2].end] == "Ararat came to Yerevan"
+    assert spans[0].margin < spans[1].margin
+
+
+def test_a_very_long_question_still_leaves_room_for_the_text(tokenizer):
+    reader = pointing(tokenizer, "ararat", "yerevan")
+    (span,) = decode(reader, "who " * 500, ["Ararat Mirzoyan spoke in Yerevan."], Decoding(max_length=128))
+    assert span is not None
+
+
+def test_a_tiny_random_bert_loads_from_a_folder_and_decodes_valid_offsets(tmp_path, tokenizer):
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=512)
+    torch.manual_seed(0)
+    BertForQuestionAnswering(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    reader = ReaderModel.load(tmp_path)
+    texts = ["Pashinyan said on Feb. 23 that Armenia froze its participation. " * 30, "Short text here."]
+    spans = decode(reader, "When did Armenia freeze it?", texts, Decoding(max_length=96, stride=32))
+    for span, text in zip(spans, texts):
+        assert 0 <= span.start < span.end <= len(text)
+        assert text[span.start : span.end] == text[span.start : span.end].strip()
+
+
+def test_shipped_form_stores_no_word_embeddings_and_reloads_the_same_model(tmp_path):
+    _, model = base_model(DEFAULT_MODEL)
+    torch.manual_seed(0)
+    torch.nn.init.normal_(model.qa_outputs.weight, std=0.5)
+    files = save_shipped(model, tmp_path, DEFAULT_MODEL, {"trained": {"steps": 0}}, shard_mb=8)
+    assert len([f for f in files if f.suffix == ".safetensors"]) >= 2  # sharded under the size limit
+    assert all(f.stat().st_size <= 8 * 2**20 + 2**16 for f in files)
+    from safetensors import safe_open
+
+    for f in files:
+        if f.suffix == ".safetensors":
+            with safe_open(str(f), "pt") as tensors:
+                assert not set(tensors.keys()) & set(FROZEN)
+    loaded = ReaderModel.load(tmp_path)
+    inputs = loaded.tokenizer("Who?", "Ararat Mirzoyan spoke.", return_tensors="pt")
+    model.eval()
+    with torch.inference_mode():
+        expected, got = model(**inputs).start_logits, loaded.model(**inputs).start_logits
+    assert torch.allclose(expected, got, atol=0.05)
+
+
+def test_a_missing_reader_folder_says_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="extractive question-answering model"):
+        ReaderModel.load(tmp_path / "nowhere")

@@ -1,0 +1,71 @@
+"""The span reader's training script: data, labels, and a few CPU steps that save a loadable reader."""
+
+import json
+
+import pytest
+
+from index.config import DEFAULT_MODEL
+from qa.reader_model import MANIFEST, ReaderModel, base_model
+from qa.span import decode
+from qa.training import Example, TrainingSettings, features, measure, read_squad, train
+
+CONTEXTS = [
+    "Armenia froze its participation in the CSTO on Feb. 23, Prime Minister Nikol Pashinyan announced.",
+    "Ararat Mirzoyan is the foreign minister of Armenia. He spoke in Yerevan on March 8.",
+]
+
+
+@pytest.fixture
+def squad_file(tmp_path):
+    def qa(question, context, answer):
+        return {"id": question, "question": question, "answers": [{"text": answer, "answer_start": context.index(answer)}]}
+
+    data = {"version": "1.1", "data": [{"title": "Armenia", "paragraphs": [
+        {"context": CONTEXTS[0], "qas": [qa("When did Armenia freeze it?", CONTEXTS[0], "Feb. 23"),
+                                         qa("Who announced it?", CONTEXTS[0], "Nikol Pashinyan")]},
+        {"context": CONTEXTS[1], "qas": [qa("Who is the foreign minister?", CONTEXTS[1], "Ararat Mirzoyan")]},
+    ]}]}
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_negatives_ask_a_question_of_another_paragraph(squad_file):
+    examples = read_squad([squad_file], negatives=1.0)
+    positives = [e for e in examples if e.answer_start >= 0]
+    negatives = [e for e in examples if e.answer_start < 0]
+    assert len(positives) == len(negatives) == 3
+    for example in positives:
+        assert example.context[example.answer_start :].startswith(example.answer_text)
+    assert all(e.context != p.context for e, p in zip(negatives, positives))
+
+
+def test_labels_point_at_the_answer_tokens_in_every_window():
+    tokenizer, _ = base_model(DEFAULT_MODEL)
+    context = "Filler words keep coming here. " * 20 + CONTEXTS[0]
+    examples = [Example("When did Armenia freeze it?", context, context.index("Feb. 23"), "Feb. 23")]
+    windows = features(tokenizer, examples, max_length=48, stride=16)
+    assert len(windows) > 1
+    labelled = [w for w in windows if w["start_positions"] > 0]
+    assert labelled, "the window holding the answer is labelled"
+    for window in labelled:
+        tokens = window["input_ids"][window["start_positions"] : window["end_positions"] + 1]
+        assert tokenizer.decode(tokens) == "feb. 23"
+    assert any(w["start_positions"] == 0 == w["end_positions"] for w in windows)  # the others point at [CLS]
+
+
+def test_a_few_cpu_steps_save_a_reader_that_loads_and_reads(squad_file, tmp_path):
+    eval_dir = tmp_path / "eval"
+    (eval_dir / "docs").mkdir(parents=True)
+    (eval_dir / "docs" / "armenia.txt").write_text("\n\n".join(CONTEXTS))
+    records = [{"id": "q", "question": "Who is the foreign minister?", "answers": ["Ararat Mirzoyan"], "doc": "armenia.txt", "paragraph": 1}]
+    (eval_dir / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    settings = TrainingSettings(batch_size=2, max_steps=2, max_length=64, stride=16, data=[str(squad_file)])
+    result = train(settings, tmp_path / "reader", eval_dir / "questions.jsonl")
+    assert result["steps"] == 2 and result["questions"] == 1 and 0 <= result["f1"] <= 100
+    manifest = json.loads((tmp_path / "reader" / MANIFEST).read_text())
+    assert manifest["trained"]["steps"] == 2 and manifest["measured"]["questions"] == 1
+    reader = ReaderModel.load(tmp_path / "reader")
+    (span,) = decode(reader, "Who is the foreign minister?", [CONTEXTS[1]])
+    assert 0 <= span.start < span.end <= len(CONTEXTS[1])
+    assert measure(reader, eval_dir / "questions.jsonl")["questions"] == 1
