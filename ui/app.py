@@ -43,7 +43,7 @@ def render(answer: Answer, qa: Engine) -> str:
             "<p><i>The documents folder changed since the index was built; this answer comes from the index "
             "as built. Open Documents and press Add to the index to update it.</i></p>"
         )
-    parts.append(f"<p><b>{literal(answer.text)}</b> <small>(score {answer.score:.2f})</small></p>")
+    parts.append(f"<p><strong>{literal(answer.text)}</strong> <small>(score {answer.score:.2f})</small></p>")
     if answer.added:
         parts.append(f"<p><small>searching for: {literal(answer.query)}</small></p>")
     for number, citation in enumerate(answer.citations, 1):

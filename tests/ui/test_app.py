@@ -50,13 +50,13 @@ def test_literal_escapes_every_markup_character():
 
 def test_rendered_answer_marks_the_quote_and_keeps_document_markup_inert(hostile_app):
     app, _ = hostile_app
-    answer = app.qa.answer("What is the largest lake in Armenia?")
+    answer = app.qa.answer("How high above sea level is Lake Sevan?")
     assert answer.found and answer.citations[0].doc == "sevan.md"
     html = render(answer, app.qa)
     assert "<mark>" in html and "<script" not in html and "<b>1,900" not in html and "**" not in html
     before, short, after = answer.citations[0].parts()
     assert f"<mark>{literal(before)}<strong>{literal(short)}</strong>{literal(after)}</mark>" in html
-    assert short and short == answer.text
+    assert short and short == answer.text and short != answer.citations[0].quote
 
 
 def test_api_answers_through_gradio_client(hostile_app):
@@ -155,12 +155,12 @@ def test_in_a_real_browser(hostile_app):
         box = page.get_by_placeholder("Ask a question about the documents")
         box.fill("When did Armenia freeze its CSTO participation?")
         page.get_by_role("button", name="Ask").click()
-        page.wait_for_selector("mark", timeout=60_000)
-        assert "Feb. 23" in page.locator("mark").last.inner_text()
+        page.wait_for_selector("details[open] mark", timeout=60_000)
+        assert "Feb. 23" in page.locator("details[open] mark").last.inner_text()
         box.fill("What is the largest lake in Armenia?")
         page.get_by_role("button", name="Ask").click()
-        page.wait_for_function("document.querySelectorAll('mark').length >= 2", timeout=60_000)
-        assert "largest lake" in page.locator("mark").last.inner_text()
+        page.wait_for_function("document.querySelectorAll('details[open] mark').length >= 2", timeout=60_000)
+        assert "Lake Sevan" in page.locator("details[open] mark").last.inner_text()
         assert "<script>window.pwned = 1</script>" in page.locator("body").inner_text()
         assert page.evaluate("window.pwned") is None
         page.get_by_text("Documents", exact=True).click()
@@ -171,8 +171,8 @@ def test_in_a_real_browser(hostile_app):
         page.wait_for_function("document.querySelector('#status').innerText.includes('3 documents')", timeout=120_000)
         box.fill("How long is the Kura River?")
         page.get_by_role("button", name="Ask").click()
-        page.wait_for_function("document.querySelectorAll('mark').length >= 3", timeout=60_000)
-        assert "1,364 kilometres" in page.locator("mark").last.inner_text()
+        page.wait_for_function("document.querySelectorAll('details[open] mark').length >= 3", timeout=60_000)
+        assert "1,364 kilometres" in page.locator("details[open] mark").last.inner_text()
         screenshot = ARTIFACTS / "chat.png"
         page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
