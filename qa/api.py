@@ -27,12 +27,13 @@ SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
 STALE_CHECK_SECONDS = 2.0
 
 
-def make_reader(config: QAConfig, store: Store) -> Reader:
-    """The reader the configuration names: short spans (the default) or whole sentences."""
+def make_reader(config: QAConfig, store: Store, model: ReaderModel | None = None) -> Reader:
+    """The reader the configuration names: short spans (the default; `model`, else the configured one, loaded)
+    or whole sentences."""
     if config.reader == "sentence":
         return SentenceReader(store, config.read_passages, config.threshold)
     sentences = SentenceReader(store, config.read_passages)
-    return SpanReader(store, sentences, ReaderModel.load(config.reader_model), config.read_windows, config.threshold)
+    return SpanReader(store, sentences, model or ReaderModel.load(config.reader_model), config.read_windows, config.threshold)
 
 
 class Engine:
@@ -45,6 +46,7 @@ class Engine:
         index: Path | str | None = None,
         config: QAConfig | None = None,
         embedder: Embedder | None = None,
+        reader_model: ReaderModel | None = None,
     ) -> None:
         self.config = config or QAConfig()
         self.docs = Path(docs) if docs is not None else default_docs()
@@ -56,7 +58,7 @@ class Engine:
         self.store = Store.load(self.index)
         self._check_model()
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
-        self.reader = make_reader(self.config, self.store)
+        self.reader = make_reader(self.config, self.store, reader_model)
         self.expander = Expander(self.store)
         self._stale_checked = (-STALE_CHECK_SECONDS, False)
 
@@ -86,7 +88,8 @@ class Engine:
         """A new engine over the index brought in line with the documents folder (only what changed is
         embedded), and what the build did. This engine keeps answering from the old index meanwhile."""
         summary = build(self.docs, self.index, self.config.index, rebuild=rebuild, embedder=self.embedder)
-        return Engine(self.docs, self.index, self.config, self.embedder), summary
+        model = self.reader.model if isinstance(self.reader, SpanReader) else None
+        return Engine(self.docs, self.index, self.config, self.embedder, model), summary
 
     def check(self, question: str) -> str:
         """The question without surrounding white space; a QuestionError when it is blank or too long."""

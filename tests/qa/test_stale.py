@@ -31,6 +31,7 @@ def test_changes_are_noticed_and_an_update_clears_them(folders, embedder):
     assert engine.answer("Who is Armenia's Prime Minister?").stale
     fresh, summary = update(engine)
     assert summary.added == ["new.md"] and not fresh.answer("What is the largest lake in Armenia?").stale
+    assert fresh.reader.model is engine.reader.model  # the span reader model is not loaded again
 
 
 def test_a_touched_file_is_not_stale_after_a_build_that_embeds_nothing(folders, embedder):
