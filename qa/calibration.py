@@ -13,6 +13,7 @@ from tqdm import tqdm
 from qa.api import Engine
 from qa.evaluate import Question
 from qa.read import FOUND_FEATURES, SELECT_FEATURES, WEIGHTS_FILE, Candidate, ReaderWeights, SentenceReader
+from qa.retrieve import Passage
 from qa.span import SpanReader
 
 #: Negative sentences paired with each answering sentence when fitting the sentence choice.
@@ -29,16 +30,20 @@ class Reading:
     off_topic: bool  # about a document that is not in the index
 
 
+def searched(engine: Engine, question: str) -> tuple[str, np.ndarray, list[Passage]]:
+    """The checked question, its embedding and its passages, as `Engine.answer` gets them without history."""
+    text = engine.check(question)
+    vector = engine.embedder.encode([text], progress=False)[0]
+    return text, vector, engine.retriever.search(text, engine.config.k, vector)
+
+
 def collect(engine: Engine, questions: list[Question], progress: bool = True) -> list[Reading]:
     """Run retrieval and candidate generation for every question. A question about a document that is not
     in the engine's index counts as unanswerable (an off-topic question)."""
     readings = []
     indexed = {doc.id for doc in engine.store.documents}
     for question in tqdm(questions, desc="reading", unit="q", disable=not progress):
-        text = engine.check(question.question)
-        vector = engine.embedder.encode([text], progress=False)[0]
-        passages = engine.retriever.search(text, engine.config.k, vector)
-        candidates = engine.reader.candidates(text, vector, passages)
+        candidates = engine.reader.candidates(*searched(engine, question.question))
         if candidates:
             labels = np.array([any(gold in c.text for gold in question.answers) for c in candidates])
             off_topic = question.doc is not None and question.doc not in indexed
@@ -96,11 +101,15 @@ def fit_found(engine: Engine, readings: list[Reading]) -> tuple[dict[str, float]
     rows, labels = np.array(rows), np.array(labels)
     weights = logistic(rows, labels)
     off_topic = np.array([reading.off_topic for reading in readings])
+    return dict(zip(FOUND_FEATURES, np.round(weights, 4).tolist())), off_topic_threshold(rows, weights, off_topic)
+
+
+def off_topic_threshold(rows: np.ndarray, weights: np.ndarray, off_topic: np.ndarray) -> float:
+    """The lowest probability (rounded up to 0.01) that refuses OFF_TOPIC_REFUSED of the off-topic rows."""
     if not off_topic.any():
         raise ValueError("The found-score questions need off-topic ones (about documents not in the index).")
     probability = 1 / (1 + np.exp(-rows[off_topic] @ weights))
-    threshold = math.ceil(100 * float(np.quantile(probability, OFF_TOPIC_REFUSED))) / 100
-    return dict(zip(FOUND_FEATURES, np.round(weights, 4).tolist())), threshold
+    return math.ceil(100 * float(np.quantile(probability, OFF_TOPIC_REFUSED))) / 100
 
 
 def sentence_reader(engine: Engine, weights: ReaderWeights | None = None) -> SentenceReader:
@@ -116,9 +125,7 @@ def fit_span(found_sets: list[tuple[Engine, list[Question]]]) -> dict[str, float
     for engine, questions in found_sets:
         indexed = {doc.id for doc in engine.store.documents}
         for question in tqdm(questions, desc="reading spans", unit="q"):
-            text = engine.check(question.question)
-            vector = engine.embedder.encode([text], progress=False)[0]
-            read = engine.reader.spans(text, vector, engine.retriever.search(text, engine.config.k, vector))
+            read = engine.reader.spans(*searched(engine, question.question))
             if read is None or not read[1]:
                 continue
             ranking, readings = read
@@ -129,8 +136,7 @@ def fit_span(found_sets: list[tuple[Engine, list[Question]]]) -> dict[str, float
             off_topic.append(outside)
     rows, off_topic = np.array(rows), np.array(off_topic)
     weights = logistic(rows, np.array(labels))
-    probability = 1 / (1 + np.exp(-rows[off_topic] @ weights))
-    threshold = math.ceil(100 * float(np.quantile(probability, OFF_TOPIC_REFUSED))) / 100
+    threshold = off_topic_threshold(rows, weights, off_topic)
     margin, null, sentence, bias = np.round(weights, 4).tolist()
     return {"margin": margin, "null": null, "sentence": sentence, "bias": bias, "threshold": threshold}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from index.config import DEFAULT_MODEL
-from qa.evaluate import exact_match, read_questions, token_f1
+from qa.evaluate import exact_match, token_f1
 from qa.reader_model import FROZEN, SHIPPED_READER, ReaderModel, base_model, save_shipped
 from qa.span import Decoding, decode
 
@@ -224,13 +224,12 @@ def measure(reader: ReaderModel, questions_file: Path, limit: int | None = None,
     docs = questions_file.parent / "docs"
     records = [json.loads(line) for line in questions_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     records = [record for record in records if record["answers"]][: limit or None]
-    questions = {question.id: question for question in read_questions(questions_file)}
     em = f1 = 0.0
     for record in tqdm(records, desc="reading gold paragraphs", unit="question"):
         context = gold_paragraph(docs, record["doc"], record["paragraph"])
         span = decode(reader, record["question"], [context], decoding)[0]
         prediction = context[span.start : span.end] if span else ""
-        golds = questions[str(record["id"])].answers
+        golds = record["answers"]
         em += exact_match(prediction, golds)
         f1 += token_f1(prediction, golds)
     return {"questions": len(records), "em": round(100 * em / len(records), 1), "f1": round(100 * f1 / len(records), 1)}
