@@ -14,6 +14,7 @@ import numpy as np
 
 from index.chunking import Chunk, Chunker, split_sentences
 from index.config import IndexConfig
+from index.dense import dense_kind
 from index.documents import DOCUMENT_SUFFIXES, Document, Skipped, fingerprint, read_folder
 from index.embedding import Embedder
 from index.errors import DocsError, StoreError
@@ -149,7 +150,8 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
     if manifest is not None and not reason:
         current = {doc.id: doc.sha256 for doc in documents}
         stored = {doc_id: entry["sha256"] for doc_id, entry in manifest["documents"].items()}
-        if current == stored:
+        same_dense = manifest.get("dense_index", "flat") == dense_kind(config.dense_index, manifest["chunks"])
+        if current == stored and same_dense:
             if manifest.get("files") != stamps:  # touched, not changed: remember the new stamps
                 Store.update_manifest(index_dir, {"files": stamps})
             summary.unchanged = sorted(current)
@@ -164,7 +166,7 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
     embedder = embedder or Embedder(config.model, config.device, config.batch_size)
     chunks, embedded = _chunks_and_vectors(documents, previous, config, embedder, summary)
     manifest = settings_of(config, embedder) | {"files": stamps}
-    store = Store.create(manifest, documents, chunks, embedded, config.bm25_k1, config.bm25_b)
+    store = Store.create(manifest, documents, chunks, embedded, config.bm25_k1, config.bm25_b, config.dense_index)
     store.save(index_dir)
     summary.chunks = len(chunks)
     summary.seconds = time.perf_counter() - started

@@ -16,6 +16,8 @@ _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
 
 #: Builds of more batches than this show a progress bar.
 PROGRESS_MIN_BATCHES = 4
+#: Texts tokenized at once when counting tokens.
+COUNT_BLOCK = 1024
 
 
 def resolve_model(name: str) -> str:
@@ -60,10 +62,14 @@ class Embedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Number of the model's own tokens in each text, without special tokens and untruncated."""
-        if not texts:
-            return []
-        encoded = self.model.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)
-        return [len(ids) for ids in encoded["input_ids"]]
+        counts = []
+        for first in range(0, len(texts), COUNT_BLOCK):  # in blocks: a large file's token ids never pile up
+            encoded = self.model.tokenizer(
+                list(texts[first : first + COUNT_BLOCK]), add_special_tokens=False, truncation=False, verbose=False,
+                return_attention_mask=False, return_token_type_ids=False,
+            )
+            counts.extend(len(ids) for ids in encoded["input_ids"])
+        return counts
 
     def encode_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None
@@ -71,9 +77,10 @@ class Embedder:
         """Unit vectors of `texts` (float32), and float16 unit vectors of the `[start, end)` character spans
         inside each text, pooled from the same forward pass (the text's token embeddings that start inside the span, averaged): sentence vectors
         that know their context, at no extra model cost. A span with no token (cut off by the model's length
-        limit) gets its text's vector."""
+        limit) gets its text's vector. The span vectors of text i are rows of one array (views, not copies)."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        span_vectors: list[np.ndarray] = []
+        bounds = np.cumsum([0, *(len(text_spans) for text_spans in spans)])
+        pooled_all = np.zeros((int(bounds[-1]), self.dimension), dtype=np.float16)  # as the index stores them
         block = self.batch_size * 8
         if progress is None:
             progress = len(texts) > PROGRESS_MIN_BATCHES * self.batch_size
@@ -89,10 +96,12 @@ class Embedder:
                     tokens = output["token_embeddings"][:length].float().cpu().numpy()
                     vector = output["sentence_embedding"].float().cpu().numpy()
                     vectors[first + i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-                    pooled = _pool_spans(tokens, np.asarray(offset), spans[first + i], vectors[first + i])
-                    span_vectors.append(pooled.astype(np.float16))  # as the index stores them: half the memory
+                    text = first + i
+                    pooled_all[bounds[text] : bounds[text + 1]] = _pool_spans(
+                        tokens, np.asarray(offset), spans[text], vectors[text]
+                    )
                 bar.update(len(batch))
-        return vectors, span_vectors
+        return vectors, [pooled_all[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
 
     def encode(self, texts: Sequence[str], progress: bool | None = None) -> np.ndarray:
         """Unit-length float32 vectors, shape `(len(texts), dimension)`."""

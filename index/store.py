@@ -5,7 +5,7 @@ Layout of an index folder:
     <generation>/manifest.json   format version, model, dimension, chunker settings, documents' sha256
     <generation>/documents.json  [{"id", "title", "sha256", "text", "pages"?}]: the text citations index into
     <generation>/chunks.npy      int64 rows (document number, start, end)
-    <generation>/dense.faiss     FAISS inner-product index; row i is chunk i
+    <generation>/dense.faiss     FAISS inner-product index (exact, or HNSW for large corpora); row i is chunk i
     <generation>/sentences.npy   int64 rows (chunk row, start, end): the sentences of each chunk, in order
     <generation>/sentence_vectors.npy  float16 unit vectors of those sentences, pooled inside their chunk
     <generation>/bm25/           bm25s arrays (npy) and vocabulary (json)
@@ -28,6 +28,7 @@ import faiss
 import numpy as np
 
 from index.chunking import Chunk
+from index.dense import dense_kind, make_dense, searchable
 from index.documents import Document
 from index.errors import StoreError
 from index.terms import terms
@@ -67,23 +68,36 @@ class Store:
         embedded: list[Embedded],
         k1: float = 0.5,
         b: float = 0.5,
+        dense_index: str = "auto",
     ) -> Store:
-        """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b)."""
+        """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b) and the dense index
+        `dense_index` names ("auto": exact, or HNSW for a large corpus; see index.dense). The vectors are
+        copied once into arrays of their final size and BM25 counts term ids, so a large corpus is not held in
+        memory several times over."""
         dimension = int(embedded[0].vector.shape[0])
-        vectors = np.vstack([e.vector for e in embedded]).astype(np.float32)
-        dense = faiss.IndexFlatIP(dimension)
-        dense.add(np.ascontiguousarray(vectors))
+        counts = np.array([len(e.sentences) for e in embedded], dtype=np.int64)
+        vectors = np.empty((len(embedded), dimension), dtype=np.float32)
+        sentences = np.empty((int(counts.sum()), 3), dtype=np.int64)
+        sentence_vectors = np.empty((len(sentences), dimension), dtype=np.float16)
+        first = 0
+        for row, e in enumerate(embedded):
+            last = first + len(e.sentences)
+            vectors[row] = e.vector
+            sentences[first:last, 0] = row
+            sentences[first:last, 1:] = e.sentences
+            sentence_vectors[first:last] = e.sentence_vectors
+            first = last
+        kind = dense_kind(dense_index, len(chunks))
+        dense = make_dense(vectors, kind)
+        del vectors
         bm25 = bm25s.BM25(k1=k1, b=b)
-        bm25.index([terms(chunk.text) for chunk in chunks], show_progress=False)
-        sentences = np.vstack(
-            [np.column_stack([np.full(len(e.sentences), row), e.sentences]) for row, e in enumerate(embedded)]
-        ).astype(np.int64)
-        sentence_vectors = np.vstack([e.sentence_vectors for e in embedded]).astype(np.float16)
+        bm25.index(_term_ids(chunks), show_progress=False)
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,
             "dimension": dimension,
             "bm25": {"k1": k1, "b": b},
+            "dense_index": kind,
             "chunks": len(chunks),
             "sentences": len(sentences),
             "documents": {doc.id: {"sha256": doc.sha256, "title": doc.title} for doc in documents},
@@ -198,7 +212,7 @@ class Store:
             chunks = [
                 Chunk(documents[n].id, int(s), int(e), documents[n].text[s:e]) for n, s, e in rows.tolist()
             ]
-            dense = faiss.read_index(str(folder / "dense.faiss"))
+            dense = searchable(faiss.read_index(str(folder / "dense.faiss")))
             bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
             sentences = np.load(folder / "sentences.npy", allow_pickle=False)
             sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
@@ -215,6 +229,14 @@ class Store:
                 f"rebuild it with `qa index --rebuild --index {index_dir}`."
             )
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
+
+
+def _term_ids(chunks: list[Chunk]) -> tuple[list[list[int]], dict[str, int]]:
+    """Each chunk's terms as ids, and the vocabulary (id 0 is the empty term, which scores nothing): a list
+    of shared ints per chunk instead of a list of new strings."""
+    vocabulary = {"": 0}
+    ids = [[vocabulary.setdefault(word, len(vocabulary)) for word in terms(chunk.text)] for chunk in chunks]
+    return ids, vocabulary
 
 
 def _fsync(path: Path) -> None:

@@ -71,6 +71,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         ("max-length", int, "tokens per window (default 384)"),
         ("stride", int, "tokens shared by consecutive windows (default 128)"),
         ("negatives", float, "chance of also asking a question of another paragraph (default 0.2)"),
+        ("hard-negatives", float, "chance of each hard negative of a question: its paragraph without the answer, "
+                                  "its name or number swapped (default 0)"),
+        ("start", str, "a trained reader folder to continue from (default: the base model)"),
         ("minutes", float, "stop after this many minutes of training"),
         ("max-steps", int, "stop after this many steps"),
         ("threads", int, "CPU threads"),

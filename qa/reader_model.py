@@ -41,7 +41,7 @@ class ReaderModel:
         folder = Path(location)
         try:
             if (folder / MANIFEST).exists():
-                tokenizer, model = _load_shipped(folder)
+                tokenizer, model = load_shipped(folder)
             else:
                 tokenizer = AutoTokenizer.from_pretrained(str(location))
                 model = AutoModelForQuestionAnswering.from_pretrained(str(location))
@@ -62,7 +62,7 @@ def base_model(name: str) -> tuple[object, object]:
     return AutoTokenizer.from_pretrained(location), AutoModelForQuestionAnswering.from_pretrained(location)
 
 
-def _load_shipped(folder: Path) -> tuple[object, object]:
+def load_shipped(folder: Path) -> tuple[object, object]:
     """Build the model from its base, then overwrite every tensor but the frozen ones with the shipped fp16 ones."""
     import torch
     from safetensors.torch import load_file

@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
+from index.chunking import split_sentences
 from index.config import DEFAULT_MODEL
-from qa.evaluate import exact_match, token_f1
-from qa.reader_model import FROZEN, SHIPPED_READER, ReaderModel, base_model, save_shipped
+from index.terms import STOPWORDS
+from qa.evaluate import auroc, exact_match, token_f1
+from qa.reader_model import FROZEN, MANIFEST, SHIPPED_READER, ReaderModel, base_model, load_shipped, save_shipped
 from qa.span import Decoding, decode
 
 
@@ -40,6 +43,8 @@ class TrainingSettings:
     max_length: int = 384
     stride: int = 128
     negatives: float = 0.2  # per question, the chance of also asking it of another paragraph (answer: none)
+    hard_negatives: float = 0.0  # per question, the chance of each hard negative (see `hard_negatives`)
+    start: str | None = None  # a shipped reader folder to continue training from (default: the base model)
     minutes: float | None = None  # stop after this much training time; the learning rate decays to it
     max_steps: int | None = None  # stop after this many steps (smoke tests)
     threads: int | None = None
@@ -47,9 +52,10 @@ class TrainingSettings:
     data: list[str] = field(default_factory=list)
 
 
-def read_squad(paths: list[Path], negatives: float = 0.0, seed: int = 0) -> list[Example]:
-    """Every answerable question of SQuAD JSON files (first answer), and with probability `negatives` the same
-    question asked of another paragraph of its article, which does not answer it."""
+def read_squad(paths: list[Path], negatives: float = 0.0, seed: int = 0, hard: float = 0.0) -> list[Example]:
+    """Every answerable question of SQuAD JSON files (first answer); with probability `negatives` the same
+    question asked of another paragraph of its article, and with probability `hard` each of its hard negatives
+    (see `hard_negatives`): none of these answer it."""
     rng = random.Random(seed)
     examples = []
     for path in paths:
@@ -60,11 +66,42 @@ def read_squad(paths: list[Path], negatives: float = 0.0, seed: int = 0) -> list
                     if not question.get("answers"):
                         continue
                     gold = question["answers"][0]
-                    examples.append(Example(question["question"], paragraph["context"], gold["answer_start"], gold["text"]))
+                    example = Example(question["question"], paragraph["context"], gold["answer_start"], gold["text"])
+                    examples.append(example)
                     others = [context for context in contexts if context != paragraph["context"]]
                     if others and rng.random() < negatives:
                         examples.append(Example(question["question"], rng.choice(others), -1, ""))
+                    if hard:  # (drawing nothing otherwise keeps runs without them reproducible)
+                        examples.extend(negative for negative in hard_negatives(example, rng) if rng.random() < hard)
     return examples
+
+
+#: A name (a capitalized word) or a number: what a hard negative swaps in a question.
+_NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d,.]*\d|\d)\b")
+
+
+def hard_negatives(example: Example, rng: random.Random) -> list[Example]:
+    """Unanswerable look-alikes of an answerable example, as SQuAD 2.0's are written: the context without the
+    sentences that hold the answer; and the question with one of its names or numbers (one the context holds,
+    not its first word) swapped for another name or number of the context (not a capitalized function word),
+    so that the context still looks as if it answered it."""
+    negatives = []
+    answer_end = example.answer_start + len(example.answer_text)
+    sentences = split_sentences(example.context)
+    kept = [(start, end) for start, end in sentences if end <= example.answer_start or start >= answer_end]
+    if kept and len(kept) < len(sentences):
+        negatives.append(Example(example.question, " ".join(example.context[s:e] for s, e in kept), -1, ""))
+    in_question = [m for m in _NAME_OR_NUMBER.finditer(example.question) if m.start() > 0 and m.group() in example.context]
+    if in_question:
+        swapped = rng.choice(in_question)
+        kind = swapped.group()[0].isdigit()
+        asked = set(_NAME_OR_NUMBER.findall(example.question))
+        others = sorted({word for word in _NAME_OR_NUMBER.findall(example.context)
+                         if word[0].isdigit() == kind and word not in asked and word.lower() not in STOPWORDS})
+        if others:
+            question = example.question[: swapped.start()] + rng.choice(others) + example.question[swapped.end():]
+            negatives.append(Example(question, example.context, -1, ""))
+    return negatives
 
 
 def features(tokenizer, examples: list[Example], max_length: int, stride: int) -> list[dict]:
@@ -148,12 +185,14 @@ def train(settings: TrainingSettings, out: Path = SHIPPED_READER, evaluate_on: P
     torch.manual_seed(settings.seed)
     rng = random.Random(settings.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    tokenizer, model = base_model(settings.base)
+    tokenizer, model = load_shipped(Path(settings.start)) if settings.start else base_model(settings.base)
+    started_from = json.loads((Path(settings.start) / MANIFEST).read_text()) if settings.start else None
     for name, parameter in model.named_parameters():
         parameter.requires_grad = name not in FROZEN
     model.to(device).train()
 
-    examples = read_squad([Path(path) for path in settings.data], settings.negatives, settings.seed)
+    examples = read_squad([Path(path) for path in settings.data], settings.negatives, settings.seed,
+                          settings.hard_negatives)
     windows = features(tokenizer, examples, settings.max_length, settings.stride)
     steps_per_epoch = math.ceil(len(windows) / settings.batch_size)
     total = math.ceil(steps_per_epoch * settings.epochs)
@@ -202,6 +241,9 @@ def train(settings: TrainingSettings, out: Path = SHIPPED_READER, evaluate_on: P
             "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
         }
     }
+    if started_from:
+        details["started_from"] = {key: started_from[key] for key in ("trained", "measured", "started_from")
+                                   if key in started_from}
     result = {"steps": step, "seconds": round(seconds, 1), "epochs_done": details["trained"]["epochs_done"]}
     if evaluate_on:
         reader = ReaderModel(tokenizer=tokenizer, model=model, name="training")
@@ -219,17 +261,28 @@ def gold_paragraph(docs: Path, doc: str, paragraph: int) -> str:
 
 def measure(reader: ReaderModel, questions_file: Path, limit: int | None = None,
             decoding: Decoding = Decoding()) -> dict:
-    """Exact match and token F1 (in percent) of the reader given each question's gold paragraph."""
+    """Exact match and token F1 (in percent) of the reader given each answerable question's gold paragraph;
+    where the file has unanswerable questions too, the AUROC with which the span's margin over no-answer
+    tells the answerable ones from them."""
     questions_file = Path(questions_file)
     docs = questions_file.parent / "docs"
     records = [json.loads(line) for line in questions_file.read_text(encoding="utf-8").splitlines() if line.strip()]
-    records = [record for record in records if record["answers"]][: limit or None]
+    records = records[: limit or None]
     em = f1 = 0.0
+    margins: dict[bool, list[float]] = {True: [], False: []}
     for record in tqdm(records, desc="reading gold paragraphs", unit="question"):
         context = gold_paragraph(docs, record["doc"], record["paragraph"])
         span = decode(reader, record["question"], [context], decoding)[0]
-        prediction = context[span.start : span.end] if span else ""
         golds = record["answers"]
-        em += exact_match(prediction, golds)
-        f1 += token_f1(prediction, golds)
-    return {"questions": len(records), "em": round(100 * em / len(records), 1), "f1": round(100 * f1 / len(records), 1)}
+        margins[bool(golds)].append(span.margin if span else -math.inf)
+        if golds:
+            prediction = context[span.start : span.end] if span else ""
+            em += exact_match(prediction, golds)
+            f1 += token_f1(prediction, golds)
+    answerable = len(margins[True])
+    result: dict = {"questions": answerable}
+    if answerable:
+        result |= {"em": round(100 * em / answerable, 1), "f1": round(100 * f1 / answerable, 1)}
+    if margins[False]:
+        result |= {"unanswerable": len(margins[False]), "no_answer_auroc": round(auroc(margins[True], margins[False]), 3)}
+    return result

@@ -17,7 +17,7 @@ SEEDS = ROOT / "seeds"
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory, monkeypatch):
     """No test reads the user's settings or writes to the user's cache."""
-    for name in ("QA_DOCS", "QA_INDEX", "QA_MODEL", "QA_READER", "QA_READER_MODEL"):
+    for name in ("QA_DOCS", "QA_INDEX", "QA_MODEL", "QA_READER", "QA_READER_MODEL", "QA_DENSE_INDEX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
 

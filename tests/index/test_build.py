@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from index.build import build
+from index.config import IndexConfig
 from index.errors import DocsError
 from index.store import Store
 from tests.conftest import SEEDS
@@ -70,6 +71,17 @@ def test_adding_changing_renaming_and_deleting(docs, tmp_path, embedder):
     assert len(store.chunks) == seed_chunks
     for chunk in store.chunks:
         assert store.document(chunk.doc_id).text[chunk.start : chunk.end] == chunk.text
+
+
+def test_another_dense_index_kind_is_built_without_embedding_again(docs, tmp_path, embedder):
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    assert Store.load(index).manifest["dense_index"] == "flat"
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, IndexConfig(dense_index="hnsw"), embedder=counting)
+    store = Store.load(index)
+    assert store.manifest["dense_index"] == "hnsw" and counting.embedded == 0 and summary.chunks == len(store.chunks)
+    assert build(docs, index, IndexConfig(dense_index="hnsw"), embedder=counting).unchanged  # and then it stays
 
 
 def test_rebuild_embeds_everything(docs, tmp_path, embedder):

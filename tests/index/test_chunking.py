@@ -71,3 +71,10 @@ def test_a_run_on_text_without_punctuation_fits_the_real_model(embedder):
     text = " ".join(f"pneumonoultramicroscopic{i}" for i in range(400))  # many word pieces per word
     chunks = Chunker(200, 0, embedder.max_tokens, embedder.count_tokens).chunk("x", text)
     assert max(embedder.count_tokens([c.text for c in chunks])) <= embedder.max_tokens
+
+
+def test_token_counts_are_the_same_in_blocks(embedder, monkeypatch):
+    texts = ["Armenia froze its participation.", "", "Nikol Pashinyan said so on Feb. 23 in Yerevan.", "CSTO"] * 3
+    whole = [len(ids) for ids in embedder.model.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    monkeypatch.setattr("index.embedding.COUNT_BLOCK", 5)
+    assert embedder.count_tokens(texts) == whole and len(whole) == 12

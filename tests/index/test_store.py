@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 
 from index.chunking import Chunk
+from index.config import IndexConfig
+from index.dense import APPROXIMATE_FROM, dense_kind
 from index.documents import Document
 from index.errors import StoreError
 from index.store import POINTER, Embedded, Store
 
 
-def _store(count: int = 40, dimension: int = 16) -> Store:
+def _store(count: int = 40, dimension: int = 16, dense_index: str = "auto") -> Store:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(count, dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -28,7 +30,7 @@ def _store(count: int = 40, dimension: int = 16) -> Store:
     embedded = [
         Embedded(vector, np.array([[chunk.start, chunk.end]]), vector[None, :]) for vector, chunk in zip(vectors, chunks)
     ]
-    return Store.create({"model": "test"}, [document], chunks, embedded)
+    return Store.create({"model": "test"}, [document], chunks, embedded, dense_index=dense_index)
 
 
 def test_faiss_search_matches_brute_force():
@@ -41,6 +43,29 @@ def test_faiss_search_matches_brute_force():
     expected = np.argsort(-brute, axis=1)[:, :10]
     np.testing.assert_array_equal(rows, expected)
     np.testing.assert_allclose(scores, np.take_along_axis(brute, expected, 1), rtol=1e-5)
+
+
+def test_hnsw_finds_what_exact_search_finds_and_survives_a_round_trip(tmp_path):
+    store = _store(count=400, dense_index="hnsw")
+    assert store.manifest["dense_index"] == "hnsw" and _store().manifest["dense_index"] == "flat"
+    vectors = store.vectors()
+    queries = vectors[:20] + 0.05
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    _, rows = store.dense.search(queries, 10)
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    recall = np.mean([len(set(found) & set(wanted)) / 10 for found, wanted in zip(rows, exact)])
+    assert recall >= 0.95
+    store.save(tmp_path)
+    loaded = Store.load(tmp_path)
+    np.testing.assert_array_equal(loaded.dense.search(queries, 10)[1], rows)
+    np.testing.assert_array_equal(loaded.embedded(7).vector, vectors[7])
+
+
+def test_auto_picks_hnsw_for_large_corpora_and_bad_kinds_are_refused():
+    assert dense_kind("auto", APPROXIMATE_FROM - 1) == "flat" and dense_kind("auto", APPROXIMATE_FROM) == "hnsw"
+    assert dense_kind("flat", 10**6) == "flat"
+    with pytest.raises(ValueError, match="QA_DENSE_INDEX"):
+        IndexConfig(dense_index="ivf")
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -1,13 +1,14 @@
 """The span reader's training script: data, labels, and a few CPU steps that save a loadable reader."""
 
 import json
+import random
 
 import pytest
 
 from index.config import DEFAULT_MODEL
 from qa.reader_model import MANIFEST, ReaderModel, base_model
 from qa.span import decode
-from qa.training import Example, TrainingSettings, features, measure, read_squad, train
+from qa.training import Example, TrainingSettings, features, hard_negatives, measure, read_squad, train
 
 CONTEXTS = [
     "Armenia froze its participation in the CSTO on Feb. 23, Prime Minister Nikol Pashinyan announced.",
@@ -40,6 +41,30 @@ def test_negatives_ask_a_question_of_another_paragraph(squad_file):
     assert all(e.context != p.context for e, p in zip(negatives, positives))
 
 
+def test_hard_negatives_drop_the_answer_or_swap_a_name_of_the_context():
+    context = "Armenia froze its CSTO participation on Feb. 23. Pashinyan said so in Yerevan. Russia objected."
+    example = Example("When did Armenia freeze its CSTO participation?", context, context.index("Feb. 23"), "Feb. 23")
+    for seed in range(5):
+        dropped, swapped = hard_negatives(example, random.Random(seed))
+        assert dropped == Example(example.question, "Pashinyan said so in Yerevan. Russia objected.", -1, "")
+        assert swapped.context == context and swapped.answer_start == -1
+        (changed,) = set(swapped.question.split()) - set(example.question.split())
+        assert changed in {"Feb", "Pashinyan", "Yerevan", "Russia"}  # a name of the context the question lacks
+        assert swapped.question.startswith("When did ")  # the first word is never swapped
+
+
+def test_hard_negatives_need_another_sentence_and_a_name_to_swap():
+    context = "the answer is blue"
+    assert hard_negatives(Example("what colour is it?", context, context.index("blue"), "blue"), random.Random(0)) == []
+
+
+def test_read_squad_adds_hard_negatives_when_asked(squad_file):
+    plain = read_squad([squad_file])
+    hard = read_squad([squad_file], hard=1.0)
+    assert len(plain) == 3 and len(hard) > len(plain)
+    assert all(e.answer_start < 0 for e in hard if e not in plain)
+
+
 def test_labels_point_at_the_answer_tokens_in_every_window():
     tokenizer, _ = base_model(DEFAULT_MODEL)
     context = "Filler words keep coming here. " * 20 + CONTEXTS[0]
@@ -58,7 +83,8 @@ def test_a_few_cpu_steps_save_a_reader_that_loads_and_reads(squad_file, tmp_path
     eval_dir = tmp_path / "eval"
     (eval_dir / "docs").mkdir(parents=True)
     (eval_dir / "docs" / "armenia.txt").write_text("\n\n".join(CONTEXTS))
-    records = [{"id": "q", "question": "Who is the foreign minister?", "answers": ["Ararat Mirzoyan"], "doc": "armenia.txt", "paragraph": 1}]
+    records = [{"id": "q", "question": "Who is the foreign minister?", "answers": ["Ararat Mirzoyan"], "doc": "armenia.txt", "paragraph": 1},
+               {"id": "n", "question": "Who won the Super Bowl?", "answers": [], "doc": "armenia.txt", "paragraph": 0}]
     (eval_dir / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     settings = TrainingSettings(batch_size=2, max_steps=2, max_length=64, stride=16, data=[str(squad_file)])
     result = train(settings, tmp_path / "reader", eval_dir / "questions.jsonl")
@@ -68,4 +94,18 @@ def test_a_few_cpu_steps_save_a_reader_that_loads_and_reads(squad_file, tmp_path
     reader = ReaderModel.load(tmp_path / "reader")
     (span,) = decode(reader, "Who is the foreign minister?", [CONTEXTS[1]])
     assert 0 <= span.start < span.end <= len(CONTEXTS[1])
-    assert measure(reader, eval_dir / "questions.jsonl")["questions"] == 1
+    measured = measure(reader, eval_dir / "questions.jsonl")
+    assert measured["questions"] == 1 == measured["unanswerable"] and measured["no_answer_auroc"] in (0.0, 1.0)
+
+
+def test_training_continues_from_a_shipped_reader_and_records_it(squad_file, tmp_path):
+    settings = TrainingSettings(batch_size=2, max_steps=2, max_length=64, stride=16, data=[str(squad_file)])
+    train(settings, tmp_path / "first")  # the second step moves the weights (the first has no learning rate yet)
+    first = ReaderModel.load(tmp_path / "first").model.state_dict()
+    again = {"start": str(tmp_path / "first"), "learning_rate": 0.0, "max_steps": 1}
+    started = train(TrainingSettings(**{**settings.__dict__, **again}), tmp_path / "second")
+    assert started["steps"] == 1
+    manifest = json.loads((tmp_path / "second" / MANIFEST).read_text())
+    assert manifest["started_from"]["trained"]["steps"] == 2 and manifest["trained"]["start"] == str(tmp_path / "first")
+    second = ReaderModel.load(tmp_path / "second").model.state_dict()
+    assert all((first[name] == second[name]).all() for name in first)  # a zero learning rate keeps the weights
