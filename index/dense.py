@@ -12,7 +12,7 @@ APPROXIMATE_FROM = 50_000
 #: HNSW graph settings: neighbours per node, search depth while building and while searching.
 HNSW_NEIGHBORS = 32
 HNSW_BUILD_DEPTH = 80
-HNSW_SEARCH_DEPTH = 128
+HNSW_SEARCH_DEPTH = 256
 
 
 def dense_kind(requested: str, count: int) -> str:
