@@ -12,30 +12,41 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from index.build import build
+from index.build import BuildSummary, build
 from index.embedding import Embedder
+
+
+#: The document added by default: the seed article.
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_f79ba8ae3d3a940e.txt"
+
+
+def maintenance(docs: Path, work: Path, embedder: Embedder, add: Path = SEED) -> dict[str, BuildSummary]:
+    """Copy `docs` to `work/docs` and index it into `work/index`: in full, with `add` added, again with nothing
+    changed, and with `add` renamed. Returns each step's build summary."""
+    folder, index = work / "docs", work / "index"
+    shutil.copytree(docs, folder)
+    steps = {"full": build(folder, index, embedder=embedder)}
+    shutil.copy(add, folder / "added.txt")
+    steps["added"] = build(folder, index, embedder=embedder)
+    steps["unchanged"] = build(folder, index, embedder=embedder)
+    (folder / "added.txt").rename(folder / "renamed.txt")
+    steps["renamed"] = build(folder, index, embedder=embedder)
+    return steps
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", required=True)
-    parser.add_argument("--add", default=str(Path(__file__).resolve().parent.parent / "seeds" / "000_f79ba8ae3d3a940e.txt"))
+    parser.add_argument("--add", default=str(SEED))
     args = parser.parse_args()
-    embedder = Embedder()
     with tempfile.TemporaryDirectory() as work:
-        docs, index = Path(work) / "docs", Path(work) / "index"
-        shutil.copytree(args.docs, docs)
-        full = build(docs, index, embedder=embedder)
-        print(f"full build: {full.documents} documents, {full.chunks} chunks, {full.seconds:.2f} s")
-        shutil.copy(args.add, docs / "added.txt")
-        added = build(docs, index, embedder=embedder)
-        print(f"one document added: {added.embedded_chunks} chunks embedded, {added.seconds:.2f} s "
-              f"({100 * added.seconds / full.seconds:.1f}% of the full build)")
-        again = build(docs, index, embedder=embedder)
-        print(f"nothing changed: {again.embedded_chunks} chunks embedded, {again.seconds:.2f} s")
-        (docs / "added.txt").rename(docs / "renamed.txt")
-        renamed = build(docs, index, embedder=embedder)
-        print(f"one document renamed: {renamed.embedded_chunks} chunks embedded, {renamed.seconds:.2f} s")
+        steps = maintenance(Path(args.docs), Path(work), Embedder(), Path(args.add))
+    full, added, again, renamed = steps["full"], steps["added"], steps["unchanged"], steps["renamed"]
+    print(f"full build: {full.documents} documents, {full.chunks} chunks, {full.seconds:.2f} s")
+    print(f"one document added: {added.embedded_chunks} chunks embedded, {added.seconds:.2f} s "
+          f"({100 * added.seconds / full.seconds:.1f}% of the full build)")
+    print(f"nothing changed: {again.embedded_chunks} chunks embedded, {again.seconds:.2f} s")
+    print(f"one document renamed: {renamed.embedded_chunks} chunks embedded, {renamed.seconds:.2f} s")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-#: What `IndexConfig.dense` may name: "auto" picks by the number of chunks.
+#: What `IndexConfig.dense_index` may name: "auto" picks by the number of chunks.
 DENSE_KINDS = ("auto", "flat", "hnsw")
 #: From this many chunks on, "auto" builds an approximate (HNSW) index; below, exact search is fast enough.
 APPROXIMATE_FROM = 50_000
