@@ -75,9 +75,8 @@ class Store:
         copied once into arrays of their final size and BM25 counts term ids, so a large corpus is not held in
         memory several times over."""
         dimension = int(embedded[0].vector.shape[0])
-        counts = np.array([len(e.sentences) for e in embedded], dtype=np.int64)
         vectors = np.empty((len(embedded), dimension), dtype=np.float32)
-        sentences = np.empty((int(counts.sum()), 3), dtype=np.int64)
+        sentences = np.empty((sum(len(e.sentences) for e in embedded), 3), dtype=np.int64)
         sentence_vectors = np.empty((len(sentences), dimension), dtype=np.float16)
         first = 0
         for row, e in enumerate(embedded):
