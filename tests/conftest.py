@@ -14,12 +14,27 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
+def cache_home(tmp_path_factory) -> str:
+    """The test session's cache folder (indexes, exported ONNX models), never the user's."""
+    return str(tmp_path_factory.getbasetemp() / "cache")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """Session fixtures (the embedder, the seed engine) also export models into the session's cache: autouse
+    fixtures of a scope come before the others of that scope."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", cache_home(tmp_path_factory))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory, monkeypatch):
     """No test reads the user's settings or writes to the user's cache."""
-    for name in ("QA_DOCS", "QA_INDEX", "QA_MODEL", "QA_READER", "QA_READER_MODEL", "QA_DENSE_INDEX"):
+    for name in ("QA_DOCS", "QA_INDEX", "QA_MODEL", "QA_READER", "QA_READER_MODEL", "QA_DENSE_INDEX",
+                 "QA_RUNTIME", "QA_READER_RUNTIME"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", cache_home(tmp_path_factory))
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ class CountingEmbedder:
 
     def __init__(self, embedder):
         self.inner, self.embedded = embedder, 0
-        self.dimension, self.max_tokens = embedder.dimension, embedder.max_tokens
+        self.dimension, self.max_tokens, self.precision = embedder.dimension, embedder.max_tokens, embedder.precision
         self.count_tokens = embedder.count_tokens
 
     def encode_passages(self, texts, spans, progress=None):
@@ -82,6 +82,17 @@ def test_another_dense_index_kind_is_built_without_embedding_again(docs, tmp_pat
     store = Store.load(index)
     assert store.manifest["dense_index"] == "hnsw" and counting.embedded == 0 and summary.chunks == len(store.chunks)
     assert build(docs, index, IndexConfig(dense_index="hnsw"), embedder=counting).unchanged  # and then it stays
+
+
+def test_vectors_of_another_precision_are_embedded_again(docs, tmp_path, embedder):
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    assert Store.load(index).manifest["precision"] == embedder.precision == "int8"
+    counting = CountingEmbedder(embedder)
+    counting.precision = "float32"  # as an embedder run by PyTorch would say
+    summary = build(docs, index, embedder=counting)
+    assert "precision changed from int8 to float32" in summary.full_rebuild_reason
+    assert counting.embedded == summary.chunks and Store.load(index).manifest["precision"] == "float32"
 
 
 def test_rebuild_embeds_everything(docs, tmp_path, embedder):

@@ -63,7 +63,7 @@ def test_no_seed_chunk_exceeds_the_real_model_limit(embedder):
     long_text = documents[0].text * 20  # many windows
     chunks = chunker.chunk("x", long_text)
     counts = embedder.count_tokens([c.text for c in chunks])
-    assert max(counts) <= embedder.max_tokens == embedder.model.max_seq_length - 2
+    assert max(counts) <= embedder.max_tokens == embedder.backend.max_seq_length - 2
     assert all(c.text == long_text[c.start : c.end] for c in chunks)
 
 
@@ -75,6 +75,6 @@ def test_a_run_on_text_without_punctuation_fits_the_real_model(embedder):
 
 def test_token_counts_are_the_same_in_blocks(embedder, monkeypatch):
     texts = ["Armenia froze its participation.", "", "Nikol Pashinyan said so on Feb. 23 in Yerevan.", "CSTO"] * 3
-    whole = [len(ids) for ids in embedder.model.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    whole = [len(ids) for ids in embedder.tokenizer(texts, add_special_tokens=False)["input_ids"]]
     monkeypatch.setattr("index.embedding.COUNT_BLOCK", 5)
     assert embedder.count_tokens(texts) == whole and len(whole) == 12

@@ -2,13 +2,14 @@
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
 from index.config import DEFAULT_MODEL
 from index.embedding import resolve_model
 from qa.reader_model import FROZEN, ReaderModel, base_model, save_shipped
-from qa.span import Decoding, decode
+from qa.span import Decoding, Window, decode, merged
 
 
 @pytest.fixture(scope="module")
@@ -109,14 +110,40 @@ def test_shipped_form_stores_no_word_embeddings_and_reloads_the_same_model(tmp_p
         if f.suffix == ".safetensors":
             with safe_open(str(f), "pt") as tensors:
                 assert not set(tensors.keys()) & set(FROZEN)
-    loaded = ReaderModel.load(tmp_path)
+    loaded = ReaderModel.load(tmp_path, runtime="torch")
     inputs = loaded.tokenizer("Who?", "Ararat Mirzoyan spoke.", return_tensors="pt")
     model.eval()
     with torch.inference_mode():
         expected, got = model(**inputs).start_logits, loaded.model(**inputs).start_logits
     assert torch.allclose(expected, got, atol=0.05)
+    exported = ReaderModel.load(tmp_path)  # ONNX Runtime, exported from the shipped form
+    starts, _ = exported.logits(dict(exported.tokenizer("Who?", "Ararat Mirzoyan spoke.", return_tensors="np")))
+    np.testing.assert_allclose(starts, got.numpy(), atol=1e-4)
 
 
 def test_a_missing_reader_folder_says_what_to_do(tmp_path):
     with pytest.raises(ValueError, match="extractive question-answering model"):
         ReaderModel.load(tmp_path / "nowhere")
+
+
+def test_the_onnx_reader_gives_the_logits_of_pytorch(tokenizer):
+    reader, plain = ReaderModel.load(runtime="onnx"), ReaderModel.load(runtime="torch")
+    assert reader.model is None and reader.tensors == "np" and plain.tensors == "pt"
+    windows = (["Who leads Armenia?"] * 2, ["Nikol Pashinyan leads Armenia.", "No one."])
+    starts, ends = reader.logits(dict(tokenizer(*windows, padding=True, return_tensors="np")))
+    expected_starts, expected_ends = plain.logits(dict(tokenizer(*windows, padding=True, return_tensors="pt")))
+    np.testing.assert_allclose(starts, expected_starts, atol=1e-4)
+    np.testing.assert_allclose(ends, expected_ends, atol=1e-4)
+
+
+def test_overlapping_windows_are_read_as_one():
+    def window(doc, rank, *sentences):
+        passage = SimpleNamespace(doc=doc)
+        return Window(SimpleNamespace(passage=passage, rank=rank), sentences[0][0], sentences[-1][1], list(sentences))
+
+    first, second = window("a", 1, (10, 20), (20, 30)), window("a", 2, (20, 30), (30, 45))
+    apart, elsewhere = window("a", 3, (50, 60), (60, 70)), window("b", 4, (10, 20), (20, 30))
+    joined, *rest = merged([first, second, apart, elsewhere])
+    assert (joined.start, joined.end, joined.sentences) == (10, 45, [(10, 20), (20, 30), (30, 45)])
+    assert joined.candidate is first.candidate
+    assert rest == [apart, elsewhere]

@@ -101,11 +101,11 @@ def test_a_few_cpu_steps_save_a_reader_that_loads_and_reads(squad_file, tmp_path
 def test_training_continues_from_a_shipped_reader_and_records_it(squad_file, tmp_path):
     settings = TrainingSettings(batch_size=2, max_steps=2, max_length=64, stride=16, data=[str(squad_file)])
     train(settings, tmp_path / "first")  # the second step moves the weights (the first has no learning rate yet)
-    first = ReaderModel.load(tmp_path / "first").model.state_dict()
+    first = ReaderModel.load(tmp_path / "first", runtime="torch").model.state_dict()
     again = {"start": str(tmp_path / "first"), "learning_rate": 0.0, "max_steps": 1}
     started = train(TrainingSettings(**{**settings.__dict__, **again}), tmp_path / "second")
     assert started["steps"] == 1
     manifest = json.loads((tmp_path / "second" / MANIFEST).read_text())
     assert manifest["started_from"]["trained"]["steps"] == 2 and manifest["trained"]["start"] == str(tmp_path / "first")
-    second = ReaderModel.load(tmp_path / "second").model.state_dict()
+    second = ReaderModel.load(tmp_path / "second", runtime="torch").model.state_dict()
     assert all((first[name] == second[name]).all() for name in first)  # a zero learning rate keeps the weights

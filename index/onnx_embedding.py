@@ -1,0 +1,108 @@
+"""OnnxEmbedding: a sentence-transformers model (transformer, pooling, normalization) run by ONNX Runtime, with
+its own tokenizer and pooling settings read from the model folder, so that no PyTorch is loaded once the
+export is cached."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.onnx_model import OnnxModel, files_digest
+
+#: The sentence-transformers modules this runtime reproduces; other pipelines need the torch runtime.
+TRANSFORMER, POOLING, NORMALIZE = "Transformer", "Pooling", "Normalize"
+#: Pooling modes it reproduces, by their sentence-transformers config key.
+POOLING_MODES = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls", "pooling_mode_max_tokens": "max"}
+
+
+class UnsupportedModel(ValueError):
+    """The model's sentence-transformers pipeline holds a step this runtime does not reproduce."""
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What sentence-transformers does after the transformer, read from a model folder's config files."""
+
+    transformer: Path  # the folder of the transformer and its tokenizer
+    max_seq_length: int | None
+    dimension: int
+    pooling: str  # "mean", "cls" or "max"
+    normalize: bool
+
+    @classmethod
+    def read(cls, location: str) -> Pipeline:
+        """The pipeline of the model folder `location`; UnsupportedModel when it holds other steps."""
+        folder = Path(location)
+        if not folder.is_dir():
+            raise UnsupportedModel(f"{location} is not a model folder on this machine: ONNX Runtime here exports "
+                                   "local models only; use the torch runtime (QA_RUNTIME=torch).")
+        modules = _read_json(folder / "modules.json") or [{"path": "", "type": TRANSFORMER}, {"path": "1_Pooling", "type": POOLING}]
+        kinds = [module["type"].rsplit(".", 1)[-1] for module in modules]
+        if kinds[:2] != [TRANSFORMER, POOLING] or any(kind != NORMALIZE for kind in kinds[2:]):
+            raise UnsupportedModel(f"{location} has the modules {kinds}; ONNX Runtime here runs only "
+                                   f"{TRANSFORMER}, {POOLING} and {NORMALIZE}: use the torch runtime (QA_RUNTIME=torch).")
+        transformer = folder / modules[0]["path"]
+        settings = _read_json(transformer / "sentence_bert_config.json")
+        pooling = _read_json(folder / modules[1]["path"] / "config.json")
+        chosen = [mode for key, mode in POOLING_MODES.items() if pooling.get(key)]
+        others = [key for key, on in pooling.items() if key.startswith("pooling_mode") and on and key not in POOLING_MODES]
+        if len(chosen) != 1 or others or settings.get("do_lower_case") or "word_embedding_dimension" not in pooling:
+            raise UnsupportedModel(f"{location} pools by {chosen + others} (lower case: {settings.get('do_lower_case')}); "
+                                   "ONNX Runtime here reproduces one of mean, cls or max pooling: use QA_RUNTIME=torch.")
+        return cls(transformer, settings.get("max_seq_length"), int(pooling["word_embedding_dimension"]), chosen[0],
+                   NORMALIZE in kinds)
+
+
+class OnnxEmbedding:
+    """Token and sentence embeddings of texts, as sentence-transformers computes them, by ONNX Runtime."""
+
+    def __init__(self, location: str, quantize: bool) -> None:
+        from transformers import AutoTokenizer
+
+        pipeline = self.pipeline = Pipeline.read(location)
+        transformer = pipeline.transformer
+        self.tokenizer = AutoTokenizer.from_pretrained(str(transformer))
+        self.max_seq_length = int(pipeline.max_seq_length or self.tokenizer.model_max_length)
+        self.dimension = pipeline.dimension
+
+        def load():
+            from transformers import AutoModel
+
+            example = dict(self.tokenizer(["An example text."], return_tensors="pt"))
+            return AutoModel.from_pretrained(str(transformer)), example
+
+        key = files_digest(Path(location), details="sentence-transformers embedding")
+        self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize=quantize)
+
+    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: its token embeddings (no padding) and its sentence embedding, pooled as the model says."""
+        order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar lengths pad little
+        outputs: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(texts)
+        for first in range(0, len(texts), batch_size):
+            rows = order[first : first + batch_size]
+            encoded = self.tokenizer([texts[row] for row in rows], padding=True, truncation=True,
+                                     max_length=self.max_seq_length, return_tensors="np")
+            hidden = self.onnx.run(encoded)[0]
+            mask = encoded["attention_mask"].astype(bool)
+            for position, row in enumerate(rows):
+                tokens = hidden[position][mask[position]]
+                outputs[row] = (tokens, self._pool(tokens))
+        return outputs
+
+    def _pool(self, tokens: np.ndarray) -> np.ndarray:
+        if self.pipeline.pooling == "mean":
+            vector = tokens.mean(axis=0)
+        elif self.pipeline.pooling == "cls":
+            vector = tokens[0]
+        else:
+            vector = tokens.max(axis=0)
+        if self.pipeline.normalize:
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return vector

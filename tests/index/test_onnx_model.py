@@ -1,0 +1,50 @@
+"""ONNX Runtime: the exported embedder gives PyTorch's vectors (int8: nearly), exports are cached, bad runtimes are refused."""
+
+import numpy as np
+import pytest
+
+from index.config import IndexConfig
+from index.embedding import Embedder
+from index.onnx_model import cache_dir, resolve_runtime
+
+TEXTS = ["Armenia froze its participation in the CSTO on Feb. 23.", "Lake Sevan lies at 1,900 metres.", "Hi."]
+SPANS = [[(0, 6), (7, 56)], [(0, 10)], [(0, 3)]]
+
+
+@pytest.fixture(scope="module")
+def torch_embedder():
+    return Embedder(device="cpu", runtime="torch")
+
+
+def test_onnx_gives_the_vectors_of_pytorch_and_int8_nearly(torch_embedder, embedder):
+    onnx = Embedder(device="cpu", runtime="onnx")
+    assert embedder.runtime == "onnx-int8" and embedder.precision == "int8"  # the CPU default
+    assert onnx.precision == torch_embedder.precision == "float32"
+    expected = torch_embedder.encode(TEXTS)
+    np.testing.assert_allclose(onnx.encode(TEXTS), expected, atol=1e-5)
+    assert np.all(np.sum(embedder.encode(TEXTS) * expected, axis=1) > 0.97)  # 0.978 for "Hi."
+    vectors, pooled = onnx.encode_passages(TEXTS, SPANS)
+    expected_vectors, expected_pooled = torch_embedder.encode_passages(TEXTS, SPANS)
+    np.testing.assert_allclose(vectors, expected_vectors, atol=1e-5)
+    for got, want in zip(pooled, expected_pooled):
+        np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), atol=2e-3)  # float16 storage
+    np.testing.assert_allclose(np.linalg.norm(embedder.encode(TEXTS), axis=1), 1.0, rtol=1e-5)
+
+
+def test_an_export_is_made_once_and_reused(embedder):
+    exported = sorted(cache_dir().glob("*.onnx"))
+    assert exported, "the session's embedder exported its model"
+    times = [path.stat().st_mtime_ns for path in exported]
+    Embedder(device="cpu")
+    assert sorted(cache_dir().glob("*.onnx")) == exported
+    assert [path.stat().st_mtime_ns for path in exported] == times
+
+
+def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
+    assert resolve_runtime("auto", "cpu", "onnx-int8") == "onnx-int8"
+    assert resolve_runtime("auto", "cuda", "onnx-int8") == "torch"
+    with pytest.raises(ValueError, match="CPU only"):
+        resolve_runtime("onnx", "cuda", "onnx")
+    monkeypatch.setenv("QA_RUNTIME", "tensorrt")
+    with pytest.raises(ValueError, match="QA_RUNTIME"):
+        IndexConfig()
