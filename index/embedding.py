@@ -13,6 +13,7 @@ from tqdm import tqdm
 from index.config import DEFAULT_MODEL
 from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
 from index.onnx_model import resolve_runtime
+from index.wordpieces import WordPieces
 
 #: Names under which the packaged default model is known; they load it from the installed package.
 _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
@@ -73,9 +74,12 @@ class TorchEmbedding:
 
     def __init__(self, location: str, device: str) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
         self.model = SentenceTransformer(location, device=device)
-        self.tokenizer = self.model.tokenizer
+        self.wordpieces = WordPieces.from_transformers(self.model.tokenizer)
         self.max_seq_length = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
 
@@ -96,10 +100,6 @@ class Embedder:
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32, runtime: str = "auto") -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
         self.name = model
         location = resolve_model(model)
         self.runtime = embedding_runtime(model, runtime, device)
@@ -113,7 +113,7 @@ class Embedder:
             raise ValueError(f"Cannot load the embedding model {model!r}: {error}. Use {hint}.") from error
         except UnsupportedModel as error:
             raise ValueError(f"Cannot run the embedding model {model!r} on {self.runtime}: {error}") from error
-        self.tokenizer = self.backend.tokenizer
+        self.wordpieces = self.backend.wordpieces
         self.batch_size = batch_size
         self.dimension = self.backend.dimension
         # Room for the [CLS]/[SEP] (or <s>/</s>) tokens the model adds around every text.
@@ -128,11 +128,7 @@ class Embedder:
         """Number of the model's own tokens in each text, without special tokens and untruncated."""
         counts = []
         for first in range(0, len(texts), COUNT_BLOCK):  # in blocks: a large file's token ids never pile up
-            encoded = self.tokenizer(
-                list(texts[first : first + COUNT_BLOCK]), add_special_tokens=False, truncation=False, verbose=False,
-                return_attention_mask=False, return_token_type_ids=False,
-            )
-            counts.extend(len(ids) for ids in encoded["input_ids"])
+            counts.extend(self.wordpieces.count(list(texts[first : first + COUNT_BLOCK])))
         return counts
 
     def encode_passages(
@@ -147,10 +143,7 @@ class Embedder:
         bounds = np.cumsum([0, *(len(text_spans) for text_spans in spans)])
         pooled_all = np.zeros((int(bounds[-1]), self.dimension), dtype=np.float16)  # as the index stores them
         for first, outputs in self._blocks(texts, progress, "chunk"):
-            offsets = self.tokenizer(
-                list(texts[first : first + len(outputs)]), return_offsets_mapping=True, truncation=True,
-                max_length=self.max_tokens + 2, verbose=False,
-            )["offset_mapping"]
+            offsets = self.wordpieces.batch(list(texts[first : first + len(outputs)]), self.max_tokens + 2).offsets
             for i, ((tokens, vector), offset) in enumerate(zip(outputs, offsets)):
                 text = first + i
                 vectors[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from index.onnx_model import OnnxModel, files_digest
+from index.wordpieces import WordPieces
 
 #: The sentence-transformers modules this runtime reproduces; other pipelines need the torch runtime.
 TRANSFORMER, POOLING, NORMALIZE = "Transformer", "Pooling", "Normalize"
@@ -64,19 +65,21 @@ class OnnxEmbedding:
     """Token and sentence embeddings of texts, as sentence-transformers computes them, by ONNX Runtime."""
 
     def __init__(self, location: str, quantize: bool) -> None:
-        from transformers import AutoTokenizer
-
         pipeline = self.pipeline = Pipeline.read(location)
         transformer = pipeline.transformer
-        self.tokenizer = AutoTokenizer.from_pretrained(str(transformer))
-        self.max_seq_length = int(pipeline.max_seq_length or self.tokenizer.model_max_length)
+        self.wordpieces = WordPieces.from_folder(transformer)
+        limit = pipeline.max_seq_length or _read_json(transformer / "tokenizer_config.json").get("model_max_length")
+        if not limit or limit > 100_000:  # transformers writes a huge number when there is no limit
+            raise UnsupportedModel(f"{location} does not say how many tokens the model takes (max_seq_length)")
+        self.max_seq_length = int(limit)
         self.dimension = pipeline.dimension
 
         def load():
+            import torch
             from transformers import AutoModel
 
-            example = dict(self.tokenizer(["An example text."], return_tensors="pt"))
-            return AutoModel.from_pretrained(str(transformer)), example
+            arrays = self.wordpieces.batch(["An example text."], self.max_seq_length).arrays
+            return AutoModel.from_pretrained(str(transformer)), {k: torch.from_numpy(v) for k, v in arrays.items()}
 
         key = files_digest(Path(location), details="sentence-transformers embedding")
         self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize=quantize)
@@ -87,10 +90,9 @@ class OnnxEmbedding:
         outputs: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(texts)
         for first in range(0, len(texts), batch_size):
             rows = order[first : first + batch_size]
-            encoded = self.tokenizer([texts[row] for row in rows], padding=True, truncation=True,
-                                     max_length=self.max_seq_length, return_tensors="np")
-            hidden = self.onnx.run(encoded)[0]
-            mask = encoded["attention_mask"].astype(bool)
+            arrays = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length).arrays
+            hidden = self.onnx.run(arrays)[0]
+            mask = arrays["attention_mask"].astype(bool)
             for position, row in enumerate(rows):
                 tokens = hidden[position][mask[position]]
                 outputs[row] = (tokens, self._pool(tokens))

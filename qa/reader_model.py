@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from index.embedding import resolve_model
 from index.onnx_model import OnnxModel, files_digest, resolve_runtime
+from index.wordpieces import WordPieces
 
 #: The reader trained by `qa train-reader` and shipped with the project.
 SHIPPED_READER = Path(__file__).resolve().parent / "span_reader"
@@ -32,15 +33,15 @@ class ReaderModel:
     """A tokenizer and an `AutoModelForQuestionAnswering` in eval mode, on the CPU unless told otherwise; or,
     with `onnx`, the same model exported to ONNX Runtime (and no PyTorch model)."""
 
-    tokenizer: object
+    tokenizer: object  # a transformers tokenizer, or WordPieces
     model: object | None
     name: str
     onnx: OnnxModel | None = None
+    wordpieces: WordPieces = field(init=False)  # the tokenizer as decoding uses it
 
-    @property
-    def tensors(self) -> str:
-        """The kind of tensors `logits` takes from the tokenizer: "np" for ONNX Runtime, else "pt"."""
-        return "np" if self.onnx is not None else "pt"
+    def __post_init__(self) -> None:
+        tokenizer = self.tokenizer
+        self.wordpieces = tokenizer if isinstance(tokenizer, WordPieces) else WordPieces.from_transformers(tokenizer)
 
     @classmethod
     def load(cls, location: str | Path = SHIPPED_READER, device: str = "cpu", runtime: str = "auto") -> ReaderModel:
@@ -48,10 +49,6 @@ class ReaderModel:
         `runtime` (see index.onnx_model.RUNTIMES). On ONNX Runtime the PyTorch model is loaded only to export
         it, the first time."""
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
         folder = Path(location)
         runtime = resolve_runtime(runtime, device, CPU_RUNTIME)
         try:
@@ -66,45 +63,49 @@ class ReaderModel:
                 "Use a local folder holding an extractive question-answering model (no download is possible offline)."
             ) from error
 
-    def logits(self, inputs: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end logits, one row per window, of tokenized windows (tensors of the kind `tensors` says)."""
+    def logits(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits, one row per window, of tokenized windows (WordPieces arrays)."""
         if self.onnx is not None:
             starts, ends = self.onnx.run(inputs)
             return starts.astype(np.float32), ends.astype(np.float32)
         import torch
 
+        names = getattr(self.tokenizer, "model_input_names", inputs)  # a model may not take token types
         with torch.inference_mode():
-            output = self.model(**{name: tensor.to(self.model.device) for name, tensor in inputs.items()})
+            output = self.model(**{name: torch.from_numpy(inputs[name]).to(self.model.device) for name in names})
         return output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
 
 
 def _load_torch(folder: Path, location: str) -> tuple[object, object]:
     """The tokenizer and PyTorch model of a shipped folder, a full model folder or a model name."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
 
     if (folder / MANIFEST).exists():
         return load_shipped(folder)
     return AutoTokenizer.from_pretrained(location), AutoModelForQuestionAnswering.from_pretrained(location)
 
 
-def _load_onnx(folder: Path, quantize: bool) -> tuple[object, OnnxModel]:
-    """The tokenizer and the ONNX Runtime session of a shipped or full model folder."""
-    from transformers import AutoTokenizer
-
+def _load_onnx(folder: Path, quantize: bool) -> tuple[WordPieces, OnnxModel]:
+    """The tokenizer and the ONNX Runtime session of a shipped or full model folder (no transformers nor
+    PyTorch is imported unless the model must be exported)."""
     if not folder.is_dir():
         raise OSError(f"{folder} is not a folder; ONNX Runtime exports local models only (or set QA_READER_RUNTIME=torch)")
     shipped = (folder / MANIFEST).exists()
     sources = [folder]
     if shipped:
         sources.append(Path(resolve_model(json.loads((folder / MANIFEST).read_text())["base"])))
-    tokenizer = AutoTokenizer.from_pretrained(str(sources[-1]))
+    wordpieces = WordPieces.from_folder(sources[-1])
 
     def load():
-        _, model = _load_torch(folder, str(folder))
+        tokenizer, model = _load_torch(folder, str(folder))
         return model.eval(), dict(tokenizer("Who?", "Someone.", return_tensors="pt"))
 
     key = files_digest(*sources, details="question answering")
-    return tokenizer, OnnxModel.exported(key, load, ["start_logits", "end_logits"], quantize=quantize)
+    return wordpieces, OnnxModel.exported(key, load, ["start_logits", "end_logits"], quantize=quantize)
 
 
 def base_model(name: str) -> tuple[object, object]:

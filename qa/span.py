@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from index.store import Store
+from index.wordpieces import WordPieces
 from qa.converse import NOT_FOUND
 from qa.read import WEIGHTS_FILE, Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid
 from qa.reader_model import ReaderModel
@@ -45,10 +46,9 @@ class Decoding:
     max_answer_tokens: int = 30
 
 
-def _short_question(tokenizer, question: str, limit: int) -> str:
+def _short_question(wordpieces: WordPieces, question: str, limit: int) -> str:
     """The question cut after `limit` tokens (at a token's character end), so windows keep room for text."""
-    encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-    offsets = encoded["offset_mapping"]
+    offsets = wordpieces.offsets(question)
     return question if len(offsets) <= limit else question[: offsets[limit - 1][1]]
 
 
@@ -56,26 +56,13 @@ def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decod
     """The best span of each text (None where the text gives no token), reading all windows in one batch."""
     if not texts:
         return []
-    tokenizer = reader.tokenizer
-    question = _short_question(tokenizer, question, decoding.max_question_tokens)
-    encoded = tokenizer(
-        [question] * len(texts),
-        texts,
-        truncation="only_second",
-        max_length=decoding.max_length,
-        stride=decoding.stride,
-        return_overflowing_tokens=True,
-        return_offsets_mapping=True,
-        padding=True,
-        return_tensors=reader.tensors,
-    )
-    windows_of = encoded.pop("overflow_to_sample_mapping").tolist()
-    offsets = encoded.pop("offset_mapping").tolist()
-    starts, ends = reader.logits(dict(encoded))
+    question = _short_question(reader.wordpieces, question, decoding.max_question_tokens)
+    batch = reader.wordpieces.windows(question, texts, decoding.max_length, decoding.stride)
+    starts, ends = reader.logits(batch.arrays)
     best: list[Span | None] = [None] * len(texts)
-    for window, text_index in enumerate(windows_of):
-        in_text = np.array([sequence == 1 for sequence in encoded.sequence_ids(window)])
-        span = _best_span(starts[window], ends[window], in_text, offsets[window], decoding)
+    for window, text_index in enumerate(batch.rows_of):
+        in_text = np.array([sequence == 1 for sequence in batch.sequence_ids[window]])
+        span = _best_span(starts[window], ends[window], in_text, batch.offsets[window], decoding)
         if span is None:
             continue
         start, end, score = span

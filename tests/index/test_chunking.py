@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from index.config import DEFAULT_MODEL
 from index.chunking import Chunker, count_tokens, split_sentences
 from index.documents import read_folder
+from index.embedding import resolve_model
 from tests.conftest import SEEDS
 
 TEXT = (
@@ -73,8 +75,11 @@ def test_a_run_on_text_without_punctuation_fits_the_real_model(embedder):
     assert max(embedder.count_tokens([c.text for c in chunks])) <= embedder.max_tokens
 
 
-def test_token_counts_are_the_same_in_blocks(embedder, monkeypatch):
+def test_token_counts_are_the_same_in_blocks_and_as_transformers_counts(embedder, monkeypatch):
+    from transformers import AutoTokenizer
+
     texts = ["Armenia froze its participation.", "", "Nikol Pashinyan said so on Feb. 23 in Yerevan.", "CSTO"] * 3
-    whole = [len(ids) for ids in embedder.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
+    whole = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
     monkeypatch.setattr("index.embedding.COUNT_BLOCK", 5)
     assert embedder.count_tokens(texts) == whole and len(whole) == 12

@@ -117,7 +117,7 @@ def test_shipped_form_stores_no_word_embeddings_and_reloads_the_same_model(tmp_p
         expected, got = model(**inputs).start_logits, loaded.model(**inputs).start_logits
     assert torch.allclose(expected, got, atol=0.05)
     exported = ReaderModel.load(tmp_path)  # ONNX Runtime, exported from the shipped form
-    starts, _ = exported.logits(dict(exported.tokenizer("Who?", "Ararat Mirzoyan spoke.", return_tensors="np")))
+    starts, _ = exported.logits(exported.wordpieces.windows("Who?", ["Ararat Mirzoyan spoke."], 64, 16).arrays)
     np.testing.assert_allclose(starts, got.numpy(), atol=1e-4)
 
 
@@ -128,12 +128,21 @@ def test_a_missing_reader_folder_says_what_to_do(tmp_path):
 
 def test_the_onnx_reader_gives_the_logits_of_pytorch(tokenizer):
     reader, plain = ReaderModel.load(runtime="onnx"), ReaderModel.load(runtime="torch")
-    assert reader.model is None and reader.tensors == "np" and plain.tensors == "pt"
-    windows = (["Who leads Armenia?"] * 2, ["Nikol Pashinyan leads Armenia.", "No one."])
-    starts, ends = reader.logits(dict(tokenizer(*windows, padding=True, return_tensors="np")))
-    expected_starts, expected_ends = plain.logits(dict(tokenizer(*windows, padding=True, return_tensors="pt")))
+    assert reader.model is None and plain.onnx is None
+    texts = ["Nikol Pashinyan leads Armenia. " * 40, "No one."]  # the first needs several windows
+    batch = reader.wordpieces.windows("Who leads Armenia?", texts, 128, 32)
+    expected = tokenizer(["Who leads Armenia?"] * 2, texts, truncation="only_second", max_length=128, stride=32,
+                         return_overflowing_tokens=True, return_offsets_mapping=True, padding=True)
+    assert batch.arrays["input_ids"].tolist() == expected["input_ids"]
+    assert batch.rows_of == expected["overflow_to_sample_mapping"] == [0, 0, 0, 0, 1]
+    lengths = [sum(mask) for mask in expected["attention_mask"]]  # transformers pads offsets too
+    assert batch.offsets == [list(map(tuple, row[:length])) for row, length in zip(expected["offset_mapping"], lengths)]
+    starts, ends = reader.logits(batch.arrays)
+    expected_starts, expected_ends = plain.logits(batch.arrays)
     np.testing.assert_allclose(starts, expected_starts, atol=1e-4)
     np.testing.assert_allclose(ends, expected_ends, atol=1e-4)
+    for got, want in zip(decode(reader, "Who leads Armenia?", texts), decode(plain, "Who leads Armenia?", texts)):
+        assert (got.start, got.end) == (want.start, want.end) and got.margin == pytest.approx(want.margin, abs=1e-3)
 
 
 def test_overlapping_windows_are_read_as_one():
