@@ -83,14 +83,15 @@ class TorchEmbedding:
         self.max_seq_length = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
 
-    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per text: its token embeddings (no padding) and its sentence embedding."""
+    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, list]]:
+        """Per text: its token embeddings (no padding), its sentence embedding and its tokens' character offsets."""
         outputs = self.model.encode(texts, batch_size=batch_size, output_value=None, show_progress_bar=False)
+        offsets = self.wordpieces.batch(texts, self.max_seq_length).offsets
         result = []
-        for output in outputs:
+        for output, offset in zip(outputs, offsets):
             length = int(output["attention_mask"].sum())  # the batch is padded on the right
             result.append((output["token_embeddings"][:length].float().cpu().numpy(),
-                           output["sentence_embedding"].float().cpu().numpy()))
+                           output["sentence_embedding"].float().cpu().numpy(), offset))
         return result
 
 
@@ -143,8 +144,7 @@ class Embedder:
         bounds = np.cumsum([0, *(len(text_spans) for text_spans in spans)])
         pooled_all = np.zeros((int(bounds[-1]), self.dimension), dtype=np.float16)  # as the index stores them
         for first, outputs in self._blocks(texts, progress, "chunk"):
-            offsets = self.wordpieces.batch(list(texts[first : first + len(outputs)]), self.max_tokens + 2).offsets
-            for i, ((tokens, vector), offset) in enumerate(zip(outputs, offsets)):
+            for i, (tokens, vector, offset) in enumerate(outputs):
                 text = first + i
                 vectors[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)
                 pooled_all[bounds[text] : bounds[text + 1]] = _pool_spans(tokens, np.asarray(offset), spans[text], vectors[text])
@@ -154,7 +154,7 @@ class Embedder:
         """Unit-length float32 vectors, shape `(len(texts), dimension)`."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for first, outputs in self._blocks(texts, progress, "text"):
-            vectors[first : first + len(outputs)] = [vector for _, vector in outputs]
+            vectors[first : first + len(outputs)] = [vector for _, vector, _ in outputs]
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def _blocks(self, texts: Sequence[str], progress: bool | None, unit: str):

@@ -84,18 +84,19 @@ class OnnxEmbedding:
         key = files_digest(Path(location), details="sentence-transformers embedding")
         self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize=quantize)
 
-    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per text: its token embeddings (no padding) and its sentence embedding, pooled as the model says."""
+    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, list]]:
+        """Per text: its token embeddings (no padding), its sentence embedding pooled as the model says, and
+        its tokens' character offsets."""
         order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar lengths pad little
-        outputs: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(texts)
+        outputs: list = [None] * len(texts)
         for first in range(0, len(texts), batch_size):
             rows = order[first : first + batch_size]
-            arrays = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length).arrays
-            hidden = self.onnx.run(arrays)[0]
-            mask = arrays["attention_mask"].astype(bool)
+            batch = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length)
+            hidden = self.onnx.run(batch.arrays)[0]
+            mask = batch.arrays["attention_mask"].astype(bool)
             for position, row in enumerate(rows):
                 tokens = hidden[position][mask[position]]
-                outputs[row] = (tokens, self._pool(tokens))
+                outputs[row] = (tokens, self._pool(tokens), batch.offsets[position])
         return outputs
 
     def _pool(self, tokens: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ from index.chunking import Chunk
 from index.dense import dense_kind, make_dense, searchable
 from index.documents import Document
 from index.errors import StoreError
+from index.rows import RowFile
 from index.terms import terms
 
 FORMAT_VERSION = 1
@@ -57,7 +58,7 @@ class Store:
     dense: faiss.Index
     bm25: bm25s.BM25
     sentences: np.ndarray  # (count, 3) int64: chunk row, start, end
-    sentence_vectors: np.ndarray  # (count, dimension) float16
+    sentence_vectors: np.ndarray | RowFile  # (count, dimension) float16; a RowFile once loaded
 
     @classmethod
     def create(
@@ -214,7 +215,7 @@ class Store:
             dense = searchable(faiss.read_index(str(folder / "dense.faiss")))
             bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
             sentences = np.load(folder / "sentences.npy", allow_pickle=False)
-            sentence_vectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+            sentence_vectors = RowFile(folder / "sentence_vectors.npy")  # read as needed: it is the largest table
         except StoreError:
             raise
         except (OSError, ValueError, KeyError, IndexError, RuntimeError) as error:
