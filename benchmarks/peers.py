@@ -18,7 +18,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from importlib.metadata import version
 from pathlib import Path
 
