@@ -50,6 +50,9 @@ class Pipeline:
             raise UnsupportedModel(f"{location} has the modules {kinds}; ONNX Runtime here runs only "
                                    f"{TRANSFORMER}, {POOLING} and {NORMALIZE}: use the torch runtime (QA_RUNTIME=torch).")
         transformer = folder / modules[0]["path"]
+        if not (transformer / "tokenizer.json").exists():
+            raise UnsupportedModel(f"{transformer} has no tokenizer.json, which ONNX Runtime here tokenizes with: "
+                                   "use the torch runtime (QA_RUNTIME=torch).")
         settings = _read_json(transformer / "sentence_bert_config.json")
         pooling = _read_json(folder / modules[1]["path"] / "config.json")
         chosen = [mode for key, mode in POOLING_MODES.items() if pooling.get(key)]

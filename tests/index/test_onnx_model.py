@@ -1,5 +1,7 @@
 """ONNX Runtime: the exported embedder gives PyTorch's vectors (int8: nearly), exports are cached, bad runtimes are refused."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -38,6 +40,23 @@ def test_an_export_is_made_once_and_reused(embedder):
     Embedder(device="cpu")
     assert sorted(cache_dir().glob("*.onnx")) == exported
     assert [path.stat().st_mtime_ns for path in exported] == times
+
+
+def test_auto_runs_a_pipeline_it_cannot_reproduce_on_torch(tmp_path):
+    import shutil
+
+    from index.embedding import embedding_runtime, resolve_model
+
+    model = tmp_path / "model"
+    shutil.copytree(resolve_model("all-MiniLM-L6-v2"), model)
+    assert embedding_runtime(str(model), "auto", "cpu") == "onnx-int8"
+    modules = json.loads((model / "modules.json").read_text())
+    modules.append({"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"})
+    (model / "modules.json").write_text(json.dumps(modules))
+    assert embedding_runtime(str(model), "auto", "cpu") == "torch"
+    assert embedding_runtime(str(model), "onnx", "cpu") == "onnx"  # asked for: Embedder then says why it can't
+    with pytest.raises(ValueError, match="Dense"):
+        Embedder(str(model), device="cpu", runtime="onnx")
 
 
 def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
