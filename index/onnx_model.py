@@ -54,13 +54,11 @@ class OnnxModel:
     """An ONNX Runtime session over an exported model: `run` takes numpy inputs by name and returns the outputs
     in the order they were exported."""
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
         # Threads that spin after a run would take the cores from the next model's run (the embedder's query,
         # then the reader): sleep instead.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -70,7 +68,7 @@ class OnnxModel:
 
     @classmethod
     def exported(cls, key: str, load: Callable[[], tuple[object, Mapping[str, object]]], outputs: Sequence[str],
-                 quantize: bool = False, threads: int | None = None) -> OnnxModel:
+                 quantize: bool = False) -> OnnxModel:
         """The session for the model cached under `key`, exported first when it is not there: `load()` gives
         the torch module and example keyword inputs (torch tensors); the module's result has the attributes
         `outputs`."""
@@ -82,7 +80,7 @@ class OnnxModel:
             _export(module, example, outputs, plain)
         if quantize and not quantized.exists():
             _quantize(plain, quantized)
-        return cls(quantized if quantize else plain, threads)
+        return cls(quantized if quantize else plain)
 
     def run(self, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         """The outputs for `inputs` (extra inputs the model does not take are ignored)."""
