@@ -94,6 +94,10 @@ class TorchEmbedding:
                            output["sentence_embedding"].float().cpu().numpy(), offset))
         return result
 
+    def vectors(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Sentence embeddings only (no token embeddings, no offsets): what a question needs."""
+        return self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
+
 
 class Embedder:
     """Loads the model once; `encode` returns float32 unit vectors, one row per text. The model runs on
@@ -143,7 +147,7 @@ class Embedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         bounds = np.cumsum([0, *(len(text_spans) for text_spans in spans)])
         pooled_all = np.zeros((int(bounds[-1]), self.dimension), dtype=np.float16)  # as the index stores them
-        for first, outputs in self._blocks(texts, progress, "chunk"):
+        for first, outputs in self._blocks(texts, progress, "chunk", self.backend.outputs):
             for i, (tokens, vector, offset) in enumerate(outputs):
                 text = first + i
                 vectors[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)
@@ -153,18 +157,19 @@ class Embedder:
     def encode(self, texts: Sequence[str], progress: bool | None = None) -> np.ndarray:
         """Unit-length float32 vectors, shape `(len(texts), dimension)`."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for first, outputs in self._blocks(texts, progress, "text"):
-            vectors[first : first + len(outputs)] = [vector for _, vector, _ in outputs]
+        for first, block in self._blocks(texts, progress, "text", self.backend.vectors):
+            vectors[first : first + len(block)] = block
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    def _blocks(self, texts: Sequence[str], progress: bool | None, unit: str):
-        """(first index, the backend's outputs) for blocks of texts, with a progress bar on long work."""
+    def _blocks(self, texts: Sequence[str], progress: bool | None, unit: str, read):
+        """(first index, what `read` (a backend's `outputs` or `vectors`) gives) for blocks of texts, with a
+        progress bar on long work."""
         block = self.batch_size * 8
         if progress is None:
             progress = len(texts) > PROGRESS_MIN_BATCHES * self.batch_size
         with tqdm(total=len(texts), desc="embedding", unit=unit, disable=not progress) as bar:
             for first in range(0, len(texts), block):
-                outputs = self.backend.outputs(list(texts[first : first + block]), self.batch_size)
+                outputs = read(list(texts[first : first + block]), self.batch_size)
                 yield first, outputs
                 bar.update(len(outputs))
 

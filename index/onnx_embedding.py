@@ -102,6 +102,10 @@ class OnnxEmbedding:
                 outputs[row] = (tokens, self._pool(tokens), batch.offsets[position])
         return outputs
 
+    def vectors(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Sentence embeddings only (the offsets come free with the tokens here)."""
+        return np.array([vector for _, vector, _ in self.outputs(texts, batch_size)]).reshape(len(texts), -1)
+
     def _pool(self, tokens: np.ndarray) -> np.ndarray:
         if self.pipeline.pooling == "mean":
             vector = tokens.mean(axis=0)
