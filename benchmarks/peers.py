@@ -114,7 +114,9 @@ def main() -> None:
         f"qa's build also chunks the documents ({summary.documents} files) and pools sentence vectors; the others "
         "are given the chunk texts. Every system's model is loaded and has run once before its build is timed. "
         "qa's `answer()` reads the passages for a short answer on top of retrieval "
-        "(see BENCHMARKS.md); the others' searches return passages only.",
+        "(see BENCHMARKS.md); the others' searches return passages only. Neither peer reads a short answer with "
+        "transformers 5: Haystack 3 no longer ships an extractive reader (`haystack.components.readers` is gone), "
+        "and txtai's `Extractor` runs transformers' question-answering pipeline, which transformers 5 removed.",
         "",
     ]
     OUT.write_text("\n".join(lines), encoding="utf-8")

@@ -72,11 +72,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         ("stride", int, "tokens shared by consecutive windows (default 128)"),
         ("negatives", float, "chance of also asking a question of another paragraph (default 0.2)"),
         ("hard-negatives", float, "chance of each hard negative of a question: its paragraph without the answer, "
-                                  "its name or number swapped (default 0)"),
+                                  "a name or number swapped, negated, a word swapped for its opposite (default 0)"),
         ("start", str, "a trained reader folder to continue from (default: the base model)"),
         ("minutes", float, "stop after this many minutes of training"),
         ("max-steps", int, "stop after this many steps"),
         ("threads", int, "CPU threads"),
+        ("seed", int, "seed of the data's order and its negatives (default 0)"),
     ):
         train.add_argument(f"--{name}", type=kind, help=help_text)
 

@@ -76,32 +76,96 @@ def read_squad(paths: list[Path], negatives: float = 0.0, seed: int = 0, hard: f
     return examples
 
 
-#: A name (a capitalized word) or a number: what a hard negative swaps in a question.
+#: A name (a capitalized word) or a number: what a swapped-name negative swaps in a question.
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d,.]*\d|\d)\b")
+#: A question's auxiliary verb and its negation: "not" after a form of "be" or "have" ("What was not ..."),
+#: the contraction for "do" and the modals ("When didn't ...", whose "not" would go after the subject).
+_NEGATED = {
+    "is": "is not", "was": "was not", "are": "are not", "were": "were not", "has": "has not", "have": "have not",
+    "had": "had not", "do": "don't", "does": "doesn't", "did": "didn't", "can": "can't", "could": "couldn't",
+    "will": "won't", "would": "wouldn't", "should": "shouldn't",
+}
+_AUXILIARY = re.compile(r"\b(?:" + "|".join(_NEGATED) + r")\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|cannot)\b|n't\b", re.IGNORECASE)
+#: Words and their opposites: a question with one swapped asks what its context does not say.
+_OPPOSITES = (
+    ("most", "least"), ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("highest", "lowest"),
+    ("higher", "lower"), ("larger", "smaller"), ("longest", "shortest"), ("oldest", "newest"), ("older", "younger"),
+    ("earliest", "latest"), ("early", "late"), ("before", "after"), ("more", "less"), ("best", "worst"),
+    ("strongest", "weakest"), ("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"),
+    ("won", "lost"), ("win", "lose"), ("began", "ended"), ("start", "end"), ("major", "minor"),
+    ("positive", "negative"), ("maximum", "minimum"), ("north", "south"), ("east", "west"),
+    ("northern", "southern"), ("eastern", "western"), ("upper", "lower"), ("inside", "outside"),
+    ("above", "below"), ("public", "private"), ("internal", "external"), ("legal", "illegal"),
+    ("accepted", "rejected"), ("success", "failure"), ("common", "rare"), ("ancient", "modern"),
+    ("male", "female"), ("true", "false"),
+)
+_OPPOSITE = {**{b: a for a, b in _OPPOSITES}, **{a: b for a, b in _OPPOSITES}}
 
 
-def hard_negatives(example: Example, rng: random.Random) -> list[Example]:
-    """Unanswerable look-alikes of an answerable example, as SQuAD 2.0's are written: the context without the
-    sentences that hold the answer; and the question with one of its names or numbers (one the context holds,
-    not its first word) swapped for another name or number of the context (not a capitalized function word),
-    so that the context still looks as if it answered it."""
-    negatives = []
+def without_answer(example: Example, rng: random.Random) -> Example | None:
+    """The context without the sentences that hold the answer (None when nothing else is left)."""
     answer_end = example.answer_start + len(example.answer_text)
     sentences = split_sentences(example.context)
     kept = [(start, end) for start, end in sentences if end <= example.answer_start or start >= answer_end]
-    if kept and len(kept) < len(sentences):
-        negatives.append(Example(example.question, " ".join(example.context[s:e] for s, e in kept), -1, ""))
+    if not kept or len(kept) == len(sentences):
+        return None
+    return Example(example.question, " ".join(example.context[s:e] for s, e in kept), -1, "")
+
+
+def swapped_name(example: Example, rng: random.Random) -> Example | None:
+    """The question with one of its names or numbers (one the context holds, not its first word) swapped for
+    another name or number of the context (not a capitalized function word)."""
     in_question = [m for m in _NAME_OR_NUMBER.finditer(example.question) if m.start() > 0 and m.group() in example.context]
-    if in_question:
-        swapped = rng.choice(in_question)
-        kind = swapped.group()[0].isdigit()
-        asked = set(_NAME_OR_NUMBER.findall(example.question))
-        others = sorted({word for word in _NAME_OR_NUMBER.findall(example.context)
-                         if word[0].isdigit() == kind and word not in asked and word.lower() not in STOPWORDS})
-        if others:
-            question = example.question[: swapped.start()] + rng.choice(others) + example.question[swapped.end():]
-            negatives.append(Example(question, example.context, -1, ""))
-    return negatives
+    if not in_question:
+        return None
+    swapped = rng.choice(in_question)
+    kind = swapped.group()[0].isdigit()
+    asked = set(_NAME_OR_NUMBER.findall(example.question))
+    others = sorted({word for word in _NAME_OR_NUMBER.findall(example.context)
+                     if word[0].isdigit() == kind and word not in asked and word.lower() not in STOPWORDS})
+    if not others:
+        return None
+    return Example(example.question[: swapped.start()] + rng.choice(others) + example.question[swapped.end():],
+                   example.context, -1, "")
+
+
+def negated(example: Example, rng: random.Random) -> Example | None:
+    """The question negated at its first auxiliary verb (see _NEGATED), where neither it nor the sentences
+    holding the answer say "not" already."""
+    auxiliary = _AUXILIARY.search(example.question)
+    answer_end = example.answer_start + len(example.answer_text)
+    answering = " ".join(example.context[s:e] for s, e in split_sentences(example.context)
+                         if s < answer_end and e > example.answer_start)
+    if auxiliary is None or _NEGATION.search(example.question) or _NEGATION.search(answering):
+        return None
+    word = auxiliary.group()
+    negation = word[0] + _NEGATED[word.lower()][1:]  # (keeps a capital first letter)
+    return Example(example.question[: auxiliary.start()] + negation + example.question[auxiliary.end():],
+                   example.context, -1, "")
+
+
+def opposite(example: Example, rng: random.Random) -> Example | None:
+    """The question with a word swapped for its opposite ("largest" for "smallest"), where the context never
+    uses that opposite."""
+    words = [m for m in re.finditer(r"\b[a-z]+\b", example.question) if m.group() in _OPPOSITE
+             and not re.search(rf"\b{_OPPOSITE[m.group()]}\b", example.context, re.IGNORECASE)]
+    if not words:
+        return None
+    word = rng.choice(words)
+    return Example(example.question[: word.start()] + _OPPOSITE[word.group()] + example.question[word.end():],
+                   example.context, -1, "")
+
+
+#: The unanswerable look-alikes made of each answerable example, in the manner of SQuAD 2.0's.
+HARD_NEGATIVES = (without_answer, swapped_name, negated, opposite)
+
+
+def hard_negatives(example: Example, rng: random.Random) -> list[Example]:
+    """Unanswerable look-alikes of an answerable example, written as SQuAD 2.0's are, so that the context still
+    looks as if it answered them: the context without the answer; the question with a name swapped, negated,
+    or with a word swapped for its opposite (see HARD_NEGATIVES)."""
+    return [negative for make in HARD_NEGATIVES if (negative := make(example, rng)) is not None]
 
 
 def features(tokenizer, examples: list[Example], max_length: int, stride: int) -> list[dict]:

@@ -8,7 +8,9 @@ import pytest
 from index.config import DEFAULT_MODEL
 from qa.reader_model import MANIFEST, ReaderModel, base_model
 from qa.span import decode
-from qa.training import Example, TrainingSettings, features, hard_negatives, measure, read_squad, train
+from qa.training import (
+    Example, TrainingSettings, features, hard_negatives, measure, negated, opposite, read_squad, train,
+)
 
 CONTEXTS = [
     "Armenia froze its participation in the CSTO on Feb. 23, Prime Minister Nikol Pashinyan announced.",
@@ -41,21 +43,51 @@ def test_negatives_ask_a_question_of_another_paragraph(squad_file):
     assert all(e.context != p.context for e, p in zip(negatives, positives))
 
 
-def test_hard_negatives_drop_the_answer_or_swap_a_name_of_the_context():
-    context = "Armenia froze its CSTO participation on Feb. 23. Pashinyan said so in Yerevan. Russia objected."
-    example = Example("When did Armenia freeze its CSTO participation?", context, context.index("Feb. 23"), "Feb. 23")
+ARMENIA = "Armenia froze its CSTO participation on Feb. 23. Pashinyan said so in Yerevan. Russia objected."
+
+
+def armenia(question: str) -> Example:
+    return Example(question, ARMENIA, ARMENIA.index("Feb. 23"), "Feb. 23")
+
+
+def test_hard_negatives_drop_the_answer_swap_a_name_and_negate():
+    example = armenia("When did Armenia freeze its CSTO participation?")
     for seed in range(5):
-        dropped, swapped = hard_negatives(example, random.Random(seed))
+        dropped, swapped, negative = hard_negatives(example, random.Random(seed))
         assert dropped == Example(example.question, "Pashinyan said so in Yerevan. Russia objected.", -1, "")
-        assert swapped.context == context and swapped.answer_start == -1
+        assert swapped.context == ARMENIA and swapped.answer_start == -1
         (changed,) = set(swapped.question.split()) - set(example.question.split())
         assert changed in {"Feb", "Pashinyan", "Yerevan", "Russia"}  # a name of the context the question lacks
         assert swapped.question.startswith("When did ")  # the first word is never swapped
+        assert negative == Example("When didn't Armenia freeze its CSTO participation?", ARMENIA, -1, "")
 
 
-def test_hard_negatives_need_another_sentence_and_a_name_to_swap():
+def test_negated_puts_not_after_be_and_have_and_contracts_do():
+    assert negated(armenia("What was the date?"), random.Random(0)).question == "What was not the date?"
+    assert negated(armenia("Who has frozen it?"), random.Random(0)).question == "Who has not frozen it?"
+    assert negated(armenia("Did Armenia freeze it?"), random.Random(0)).question == "Didn't Armenia freeze it?"
+
+
+def test_negated_needs_an_auxiliary_and_no_negation_yet():
+    assert negated(armenia("Who froze it?"), random.Random(0)) is None
+    assert negated(armenia("What did Armenia not do?"), random.Random(0)) is None
+    denial = "Armenia did not leave. It froze its participation on Feb. 23."
+    assert negated(Example("When did it freeze?", denial, denial.index("Feb. 23"), "Feb. 23"), random.Random(0)).question \
+        == "When didn't it freeze?"  # a "not" outside the answering sentence does not count
+    assert negated(Example("What did it not leave?", denial, 0, "Armenia"), random.Random(0)) is None
+
+
+def test_opposite_swaps_a_word_the_context_never_uses():
+    assert opposite(armenia("What was the first date?"), random.Random(0)).question == "What was the last date?"
+    assert opposite(armenia("What was the latest date?"), random.Random(0)).question == "What was the earliest date?"
+    assert opposite(armenia("What did Russia do?"), random.Random(0)) is None
+    said = ARMENIA + " It was the first freeze."
+    assert opposite(Example("What was the last freeze?", said, said.index("Feb. 23"), "Feb. 23"), random.Random(0)) is None
+
+
+def test_hard_negatives_need_another_sentence_and_something_to_change():
     context = "the answer is blue"
-    assert hard_negatives(Example("what colour is it?", context, context.index("blue"), "blue"), random.Random(0)) == []
+    assert hard_negatives(Example("what colour?", context, context.index("blue"), "blue"), random.Random(0)) == []
 
 
 def test_read_squad_adds_hard_negatives_when_asked(squad_file):
