@@ -30,6 +30,17 @@ class Example:
     answer_start: int
     answer_text: str
 
+    @property
+    def answer_end(self) -> int:
+        return self.answer_start + len(self.answer_text)
+
+    def sentences(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """The context's sentences (`[start, end)`) that hold part of the answer, and the others."""
+        answering, others = [], []
+        for start, end in split_sentences(self.context):
+            (answering if start < self.answer_end and end > self.answer_start else others).append((start, end))
+        return answering, others
+
 
 @dataclass(frozen=True)
 class TrainingSettings:
@@ -105,10 +116,8 @@ _OPPOSITE = {**{b: a for a, b in _OPPOSITES}, **{a: b for a, b in _OPPOSITES}}
 
 def without_answer(example: Example, rng: random.Random) -> Example | None:
     """The context without the sentences that hold the answer (None when nothing else is left)."""
-    answer_end = example.answer_start + len(example.answer_text)
-    sentences = split_sentences(example.context)
-    kept = [(start, end) for start, end in sentences if end <= example.answer_start or start >= answer_end]
-    if not kept or len(kept) == len(sentences):
+    answering, kept = example.sentences()
+    if not kept or not answering:
         return None
     return Example(example.question, " ".join(example.context[s:e] for s, e in kept), -1, "")
 
@@ -134,9 +143,7 @@ def negated(example: Example, rng: random.Random) -> Example | None:
     """The question negated at its first auxiliary verb (see _NEGATED), where neither it nor the sentences
     holding the answer say "not" already."""
     auxiliary = _AUXILIARY.search(example.question)
-    answer_end = example.answer_start + len(example.answer_text)
-    answering = " ".join(example.context[s:e] for s, e in split_sentences(example.context)
-                         if s < answer_end and e > example.answer_start)
+    answering = " ".join(example.context[s:e] for s, e in example.sentences()[0])
     if auxiliary is None or _NEGATION.search(example.question) or _NEGATION.search(answering):
         return None
     word = auxiliary.group()
@@ -188,11 +195,10 @@ def features(tokenizer, examples: list[Example], max_length: int, stride: int) -
             offsets = encoded["offset_mapping"][window]
             start_token = end_token = 0
             if example.answer_start >= 0:
-                answer_end = example.answer_start + len(example.answer_text)
                 in_text = [i for i, s in enumerate(sequence) if s == 1]
-                if offsets[in_text[0]][0] <= example.answer_start and offsets[in_text[-1]][1] >= answer_end:
+                if offsets[in_text[0]][0] <= example.answer_start and offsets[in_text[-1]][1] >= example.answer_end:
                     start_token = next(i for i in in_text if offsets[i][1] > example.answer_start)
-                    end_token = next(i for i in reversed(in_text) if offsets[i][0] < answer_end)
+                    end_token = next(i for i in reversed(in_text) if offsets[i][0] < example.answer_end)
             windows.append(
                 {
                     "input_ids": encoded["input_ids"][window],
