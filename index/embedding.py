@@ -101,7 +101,7 @@ class TorchEmbedding:
 
 class Embedder:
     """Loads the model once; `encode` returns float32 unit vectors, one row per text. The model runs on
-    `runtime` (see index.onnx_model.RUNTIMES and `embedding_runtime`)."""
+    `runtime` (see index.config.RUNTIMES and `embedding_runtime`)."""
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32, runtime: str = "auto") -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Ways to run a model: "torch" (plain PyTorch), "onnx" (ONNX Runtime, same float32 weights) and "onnx-int8"
-#: (ONNX Runtime, weights quantized to int8 per output channel); "auto" picks for the device.
-RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
+from index.config import RUNTIMES, cache_home
+
 #: Bump to re-export every cached model (for example after changing how models are exported).
 EXPORT_VERSION = 1
 
@@ -33,9 +32,8 @@ def resolve_runtime(runtime: str, device: str, cpu_default: str) -> str:
 
 
 def cache_dir() -> Path:
-    """Where exported models are kept: `onnx/` under the user's cache (XDG_CACHE_HOME or ~/.cache) `qa/`."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "qa" / "onnx"
+    """Where exported models are kept: `onnx/` in the project's cache folder."""
+    return cache_home() / "onnx"
 
 
 def files_digest(*folders: Path, details: str = "") -> str:

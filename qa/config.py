@@ -7,8 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.config import IndexConfig
-from index.onnx_model import RUNTIMES
+from index.config import RUNTIMES, IndexConfig, cache_home
 from qa.reader_model import SHIPPED_READER
 from qa.retrieve import FusionWeights
 
@@ -28,10 +27,9 @@ def default_index(docs: Path) -> Path:
     """`QA_INDEX`, else a folder under the user's cache named after the documents folder."""
     if os.environ.get("QA_INDEX"):
         return Path(os.environ["QA_INDEX"])
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     resolved = Path(docs).resolve()
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
-    return cache / "qa" / f"{resolved.name}-{digest}"
+    return cache_home() / f"{resolved.name}-{digest}"
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class ReaderModel:
     @classmethod
     def load(cls, location: str | Path = SHIPPED_READER, device: str = "cpu", runtime: str = "auto") -> ReaderModel:
         """A folder with `reader.json` (our shipped form), a full model folder, or a model name; run by
-        `runtime` (see index.onnx_model.RUNTIMES). On ONNX Runtime the PyTorch model is loaded only to export
+        `runtime` (see index.config.RUNTIMES). On ONNX Runtime the PyTorch model is loaded only to export
         it, the first time."""
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         folder = Path(location)
