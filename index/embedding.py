@@ -85,13 +85,23 @@ class TorchEmbedding:
 
     def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, list]]:
         """Per text: its token embeddings (no padding), its sentence embedding and its tokens' character offsets."""
-        outputs = self.model.encode(texts, batch_size=batch_size, output_value=None, show_progress_bar=False)
+        import torch
+
         offsets = self.wordpieces.batch(texts, self.max_seq_length).offsets
-        result = []
-        for output, offset in zip(outputs, offsets):
-            length = int(output["attention_mask"].sum())  # the batch is padded on the right
-            result.append((output["token_embeddings"][:length].float().cpu().numpy(),
-                           output["sentence_embedding"].float().cpu().numpy(), offset))
+        order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar lengths pad little
+        result: list = [None] * len(texts)
+        for first in range(0, len(texts), batch_size):
+            rows = order[first : first + batch_size]
+            # The model's own forward pass (what `encode` runs): its outputs hold the token embeddings too.
+            features = self.model.tokenize([texts[row] for row in rows])
+            with torch.inference_mode():
+                output = self.model({name: value.to(self.model.device) if isinstance(value, torch.Tensor) else value
+                                     for name, value in features.items()})
+            lengths = output["attention_mask"].sum(dim=1).tolist()  # each row is padded on the right
+            tokens = output["token_embeddings"].float().cpu().numpy()
+            vectors = output["sentence_embedding"].float().cpu().numpy()
+            for position, row in enumerate(rows):
+                result[row] = (tokens[position, : lengths[position]], vectors[position], offsets[row])
         return result
 
     def vectors(self, texts: list[str], batch_size: int) -> np.ndarray:

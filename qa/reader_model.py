@@ -4,6 +4,7 @@ which load from the packaged embedding model)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from dataclasses import dataclass, field
@@ -70,10 +71,19 @@ class ReaderModel:
             return starts.astype(np.float32), ends.astype(np.float32)
         import torch
 
-        names = getattr(self.tokenizer, "model_input_names", inputs)  # a model may not take token types
         with torch.inference_mode():
-            output = self.model(**{name: torch.from_numpy(inputs[name]).to(self.model.device) for name in names})
+            output = self.model(**{name: torch.from_numpy(value).to(self.model.device)
+                                   for name, value in model_inputs(self.model, inputs).items()})
         return output.start_logits.float().cpu().numpy(), output.end_logits.float().cpu().numpy()
+
+
+def model_inputs(model, inputs: dict) -> dict:
+    """The arrays among `inputs` that the model's forward takes: token types wherever it has them, whether or not
+    its tokenizer lists them (some transformers versions load a tokenizer that does not), and not otherwise."""
+    parameters = inspect.signature(model.forward).parameters
+    if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return dict(inputs)
+    return {name: value for name, value in inputs.items() if name in parameters}
 
 
 def _load_torch(folder: Path, location: str) -> tuple[object, object]:
@@ -102,7 +112,7 @@ def _load_onnx(folder: Path, quantize: bool) -> tuple[WordPieces, OnnxModel]:
 
     def load():
         tokenizer, model = _load_torch(folder, str(folder))
-        return model.eval(), dict(tokenizer("Who?", "Someone.", return_tensors="pt"))
+        return model.eval(), model_inputs(model, tokenizer("Who?", "Someone.", return_tensors="pt", return_token_type_ids=True))
 
     key = files_digest(*sources, details="question answering")
     return wordpieces, OnnxModel.exported(key, load, ["start_logits", "end_logits"], quantize=quantize)

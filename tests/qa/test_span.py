@@ -81,20 +81,35 @@ def test_a_very_long_question_still_leaves_room_for_the_text(tokenizer):
     assert span is not None
 
 
-def test_a_tiny_random_bert_loads_from_a_folder_and_decodes_valid_offsets(tmp_path, tokenizer):
+def tiny_random_bert(folder, tokenizer, runtime: str = "auto") -> ReaderModel:
+    """A one-layer BERT question-answering model with random weights, saved to `folder` and loaded from it."""
     from transformers import BertConfig, BertForQuestionAnswering
 
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=512)
     torch.manual_seed(0)
-    BertForQuestionAnswering(config).save_pretrained(tmp_path)
-    tokenizer.save_pretrained(tmp_path)
-    reader = ReaderModel.load(tmp_path)
+    BertForQuestionAnswering(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return ReaderModel.load(folder, runtime=runtime)
+
+
+def test_a_tiny_random_bert_loads_from_a_folder_and_decodes_valid_offsets(tmp_path, tokenizer):
+    reader = tiny_random_bert(tmp_path, tokenizer)
     texts = ["Pashinyan said on Feb. 23 that Armenia froze its participation. " * 30, "Short text here."]
     spans = decode(reader, "When did Armenia freeze it?", texts, Decoding(max_length=96, stride=32))
     for span, text in zip(spans, texts):
         assert 0 <= span.start < span.end <= len(text)
         assert text[span.start : span.end] == text[span.start : span.end].strip()
+
+
+def test_token_types_reach_the_model_even_when_the_tokenizer_does_not_list_them(tmp_path, tokenizer):
+    reader = tiny_random_bert(tmp_path, tokenizer, runtime="torch")
+    arrays = reader.wordpieces.windows("Who spoke?", ["Ararat Mirzoyan spoke."], 64, 16).arrays
+    expected, _ = reader.logits(arrays)
+    without_types, _ = reader.logits(arrays | {"token_type_ids": np.zeros_like(arrays["token_type_ids"])})
+    assert not np.allclose(expected, without_types)  # the segments matter to this model
+    reader.tokenizer.model_input_names = ["input_ids", "attention_mask"]
+    np.testing.assert_allclose(reader.logits(arrays)[0], expected)
 
 
 def test_shipped_form_stores_no_word_embeddings_and_reloads_the_same_model(tmp_path):
