@@ -31,6 +31,7 @@ from index.dense import make_dense
 from index.documents import Document, fingerprint
 from index.embedding import Embedder
 from index.store import Embedded, Store
+from gpu_build import section as gpu_section
 from incremental import maintenance
 from qa.api import Engine
 from qa.config import QAConfig
@@ -236,6 +237,7 @@ def report(results: dict, command: str) -> str:
         "near-ties among them, a harder case than distinct text. Latencies are of the default (span) reader, "
         "with the default runtimes: int8 embeddings and the reader in float32, both run by ONNX Runtime.",
         "",
+        *gpu_section(),
     ]
     return "\n".join(lines)
 
