@@ -13,7 +13,7 @@ from tqdm import tqdm
 from index.config import DEFAULT_MODEL
 from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
 from index.onnx_model import resolve_runtime
-from index.wordpieces import WordPieces
+from index.wordpieces import WordPieces, length_sorted_batches
 
 #: Names under which the packaged default model is known; they load it from the installed package.
 _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
@@ -88,10 +88,8 @@ class TorchEmbedding:
         import torch
 
         offsets = self.wordpieces.batch(texts, self.max_seq_length).offsets
-        order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar lengths pad little
         result: list = [None] * len(texts)
-        for first in range(0, len(texts), batch_size):
-            rows = order[first : first + batch_size]
+        for rows in length_sorted_batches(texts, batch_size):
             # The model's own forward pass (what `encode` runs): its outputs hold the token embeddings too.
             features = self.model.tokenize([texts[row] for row in rows])
             with torch.inference_mode():

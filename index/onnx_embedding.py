@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from index.onnx_model import OnnxModel, files_digest
-from index.wordpieces import WordPieces
+from index.wordpieces import WordPieces, length_sorted_batches
 
 #: The sentence-transformers modules this runtime reproduces; other pipelines need the torch runtime.
 TRANSFORMER, POOLING, NORMALIZE = "Transformer", "Pooling", "Normalize"
@@ -90,10 +90,8 @@ class OnnxEmbedding:
     def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, list]]:
         """Per text: its token embeddings (no padding), its sentence embedding pooled as the model says, and
         its tokens' character offsets."""
-        order = np.argsort([-len(text) for text in texts], kind="stable")  # batches of similar lengths pad little
         outputs: list = [None] * len(texts)
-        for first in range(0, len(texts), batch_size):
-            rows = order[first : first + batch_size]
+        for rows in length_sorted_batches(texts, batch_size):
             batch = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length)
             hidden = self.onnx.run(batch.arrays)[0]
             mask = batch.arrays["attention_mask"].astype(bool)

@@ -13,6 +13,12 @@ import numpy as np
 INPUTS = ("input_ids", "token_type_ids", "attention_mask")
 
 
+def length_sorted_batches(texts: list[str], size: int) -> list[np.ndarray]:
+    """The indices of `texts` in batches of `size`, longest texts first: batches of similar lengths pad little."""
+    order = np.argsort([-len(text) for text in texts], kind="stable")
+    return [order[first : first + size] for first in range(0, len(texts), size)]
+
+
 @dataclass
 class Batch:
     """Token arrays padded to the longest row (INPUTS, int64), each row's `[start, end)` character offsets
