@@ -13,6 +13,7 @@ from tqdm import tqdm
 from index.config import DEFAULT_MODEL
 from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
 from index.onnx_model import resolve_runtime
+from index.pooling import Spans, pool_spans_batch
 from index.wordpieces import WordPieces, length_sorted_batches
 
 #: Names under which the packaged default model is known; they load it from the installed package.
@@ -70,7 +71,7 @@ def resolve_device(device: str) -> str:
 
 
 class TorchEmbedding:
-    """Token and sentence embeddings of texts by the sentence-transformers model itself, on PyTorch."""
+    """Sentence embeddings of texts, and of spans inside them, by the sentence-transformers model itself, on PyTorch."""
 
     def __init__(self, location: str, device: str) -> None:
         from sentence_transformers import SentenceTransformer
@@ -83,8 +84,9 @@ class TorchEmbedding:
         self.max_seq_length = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
 
-    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, list]]:
-        """Per text: its token embeddings (no padding), its sentence embedding and its tokens' character offsets."""
+    def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: its unit sentence embedding and its spans' pooled vectors (index.pooling), pooled on the
+        model's device: only those leave it, not the token embeddings."""
         import torch
 
         offsets = self.wordpieces.batch(texts, self.max_seq_length).offsets
@@ -95,11 +97,13 @@ class TorchEmbedding:
             with torch.inference_mode():
                 output = self.model({name: value.to(self.model.device) if isinstance(value, torch.Tensor) else value
                                      for name, value in features.items()})
-            lengths = output["attention_mask"].sum(dim=1).tolist()  # each row is padded on the right
-            tokens = output["token_embeddings"].float().cpu().numpy()
-            vectors = output["sentence_embedding"].float().cpu().numpy()
+                vectors = torch.nn.functional.normalize(output["sentence_embedding"].float(), dim=1, eps=1e-12)
+                lengths = output["attention_mask"].sum(dim=1).tolist()  # each row is padded on the right
+                pooled = pool_spans_batch(output["token_embeddings"], lengths, [offsets[row] for row in rows],
+                                          [spans[row] for row in rows], vectors)
+            vectors = vectors.cpu().numpy()
             for position, row in enumerate(rows):
-                result[row] = (tokens[position, : lengths[position]], vectors[position], offsets[row])
+                result[row] = (vectors[position], pooled[position])
         return result
 
     def vectors(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -155,42 +159,36 @@ class Embedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         bounds = np.cumsum([0, *(len(text_spans) for text_spans in spans)])
         pooled_all = np.zeros((int(bounds[-1]), self.dimension), dtype=np.float16)  # as the index stores them
-        for first, outputs in self._blocks(texts, progress, "chunk", self.backend.outputs):
-            for i, (tokens, vector, offset) in enumerate(outputs):
+
+        def read(first: int, last: int) -> list[tuple[np.ndarray, np.ndarray]]:
+            return self.backend.passages(list(texts[first:last]), spans[first:last], self.batch_size)
+
+        for first, outputs in self._blocks(len(texts), progress, "chunk", read):
+            for i, (vector, pooled) in enumerate(outputs):
                 text = first + i
-                vectors[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-                pooled_all[bounds[text] : bounds[text + 1]] = _pool_spans(tokens, np.asarray(offset), spans[text], vectors[text])
+                vectors[text] = vector
+                pooled_all[bounds[text] : bounds[text + 1]] = pooled
         return vectors, [pooled_all[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
 
     def encode(self, texts: Sequence[str], progress: bool | None = None) -> np.ndarray:
         """Unit-length float32 vectors, shape `(len(texts), dimension)`."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for first, block in self._blocks(texts, progress, "text", self.backend.vectors):
+
+        def read(first: int, last: int) -> np.ndarray:
+            return self.backend.vectors(list(texts[first:last]), self.batch_size)
+
+        for first, block in self._blocks(len(texts), progress, "text", read):
             vectors[first : first + len(block)] = block
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
-    def _blocks(self, texts: Sequence[str], progress: bool | None, unit: str, read):
-        """(first index, what `read` (a backend's `outputs` or `vectors`) gives) for blocks of texts, with a
-        progress bar on long work."""
+    def _blocks(self, count: int, progress: bool | None, unit: str, read):
+        """(first index, what `read(first, last)` (a backend's `passages` or `vectors`) gives) for blocks of the
+        `count` texts, with a progress bar on long work."""
         block = self.batch_size * 8
         if progress is None:
-            progress = len(texts) > PROGRESS_MIN_BATCHES * self.batch_size
-        with tqdm(total=len(texts), desc="embedding", unit=unit, disable=not progress) as bar:
-            for first in range(0, len(texts), block):
-                outputs = read(list(texts[first : first + block]), self.batch_size)
+            progress = count > PROGRESS_MIN_BATCHES * self.batch_size
+        with tqdm(total=count, desc="embedding", unit=unit, disable=not progress) as bar:
+            for first in range(0, count, block):
+                outputs = read(first, min(first + block, count))
                 yield first, outputs
                 bar.update(len(outputs))
-
-
-def _pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]], fallback: np.ndarray) -> np.ndarray:
-    """Unit mean vectors of the tokens that start inside each span; `offsets` are the tokens' character spans
-    ((0, 0) for special tokens)."""
-    if len(offsets) != len(tokens):
-        raise ValueError(f"tokenizer gave {len(offsets)} offsets for {len(tokens)} token embeddings")
-    starts, real = offsets[:, 0], offsets[:, 1] > offsets[:, 0]
-    pooled = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
-    for row, (start, end) in enumerate(spans):
-        inside = real & (starts >= start) & (starts < end)
-        vector = tokens[inside].mean(axis=0) if inside.any() else fallback
-        pooled[row] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-    return pooled

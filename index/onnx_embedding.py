@@ -5,12 +5,14 @@ export is cached."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.onnx_model import OnnxModel, files_digest
+from index.pooling import Spans, pool_spans
 from index.wordpieces import WordPieces, length_sorted_batches
 
 #: The sentence-transformers modules this runtime reproduces; other pipelines need the torch runtime.
@@ -99,6 +101,14 @@ class OnnxEmbedding:
                 tokens = hidden[position][mask[position]]
                 outputs[row] = (tokens, self._pool(tokens), batch.offsets[position])
         return outputs
+
+    def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: its unit sentence embedding and its spans' pooled vectors (index.pooling)."""
+        result = []
+        for (tokens, vector, offsets), text_spans in zip(self.outputs(texts, batch_size), spans):
+            unit = vector / max(float(np.linalg.norm(vector)), 1e-12)
+            result.append((unit, pool_spans(tokens, np.asarray(offsets), text_spans, unit)))
+        return result
 
     def vectors(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Sentence embeddings only (the offsets come free with the tokens here)."""

@@ -10,7 +10,7 @@ from index.embedding import Embedder
 from index.onnx_model import cache_dir, resolve_runtime
 
 TEXTS = ["Armenia froze its participation in the CSTO on Feb. 23.", "Lake Sevan lies at 1,900 metres.", "Hi."]
-SPANS = [[(0, 6), (7, 56)], [(0, 10)], [(0, 3)]]
+SPANS = [[(0, 6), (7, 56), (56, 56)], [], [(0, 3)]]  # (56, 56) holds no token: it gets its text's vector
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,8 @@ def test_onnx_gives_the_vectors_of_pytorch_and_int8_nearly(torch_embedder, embed
     np.testing.assert_allclose(vectors, expected_vectors, atol=1e-5)
     for got, want in zip(pooled, expected_pooled):
         np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), atol=2e-3)  # float16 storage
+    assert [len(rows) for rows in pooled] == [3, 0, 1]
+    np.testing.assert_allclose(expected_pooled[0][2].astype(np.float32), expected_vectors[0], atol=2e-3)
     np.testing.assert_allclose(np.linalg.norm(embedder.encode(TEXTS), axis=1), 1.0, rtol=1e-5)
 
 
