@@ -81,6 +81,11 @@ class TorchEmbedding:
         transformers_logging.set_verbosity_error()
         self.model = SentenceTransformer(location, device=device)
         self.wordpieces = WordPieces.from_transformers(self.model.tokenizer)
+        try:  # a pipeline that ONNX Runtime reproduces is one whose tokenizer WordPieces runs as it is
+            Pipeline.read(location)
+            self.tokenized_alike = True
+        except UnsupportedModel:
+            self.tokenized_alike = False
         self.max_seq_length = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
 
@@ -89,17 +94,20 @@ class TorchEmbedding:
         model's device: only those leave it, not the token embeddings."""
         import torch
 
-        offsets = self.wordpieces.batch(texts, self.max_seq_length).offsets
         result: list = [None] * len(texts)
         for rows in length_sorted_batches(texts, batch_size):
+            batch = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length)
+            if self.tokenized_alike:  # tokenize once: the batch holds both the model's inputs and the offsets
+                features = {name: torch.from_numpy(array) for name, array in batch.arrays.items()}
+            else:  # the model's own tokenization (it may, say, lowercase first)
+                features = self.model.tokenize([texts[row] for row in rows])
             # The model's own forward pass (what `encode` runs): its outputs hold the token embeddings too.
-            features = self.model.tokenize([texts[row] for row in rows])
             with torch.inference_mode():
                 output = self.model({name: value.to(self.model.device) if isinstance(value, torch.Tensor) else value
                                      for name, value in features.items()})
                 vectors = torch.nn.functional.normalize(output["sentence_embedding"].float(), dim=1, eps=1e-12)
                 lengths = output["attention_mask"].sum(dim=1).tolist()  # each row is padded on the right
-                pooled = pool_spans_batch(output["token_embeddings"], lengths, [offsets[row] for row in rows],
+                pooled = pool_spans_batch(output["token_embeddings"], lengths, batch.offsets,
                                           [spans[row] for row in rows], vectors)
             vectors = vectors.cpu().numpy()
             for position, row in enumerate(rows):

@@ -61,6 +61,26 @@ def test_auto_runs_a_pipeline_it_cannot_reproduce_on_torch(tmp_path):
         Embedder(str(model), device="cpu", runtime="onnx")
 
 
+def test_torch_tokenizes_once_only_where_our_tokenizer_is_the_models(tmp_path, torch_embedder):
+    import shutil
+
+    from index.embedding import resolve_model
+
+    assert torch_embedder.backend.tokenized_alike
+    model = tmp_path / "model"
+    shutil.copytree(resolve_model("all-MiniLM-L6-v2"), model)
+    settings = json.loads((model / "sentence_bert_config.json").read_text())
+    (model / "sentence_bert_config.json").write_text(json.dumps(settings | {"do_lower_case": True}))
+    lowercasing = Embedder(str(model), device="cpu", runtime="torch")
+    assert not lowercasing.backend.tokenized_alike  # sentence-transformers lowercases first: its tokenization is used
+    vectors, pooled = lowercasing.encode_passages(TEXTS, SPANS)
+    expected_vectors, expected_pooled = torch_embedder.encode_passages(TEXTS, SPANS)  # the tokenizer is uncased
+    np.testing.assert_allclose(vectors, lowercasing.backend.model.encode(TEXTS, normalize_embeddings=True), atol=1e-5)
+    np.testing.assert_allclose(vectors, expected_vectors, atol=1e-5)
+    for got, want in zip(pooled, expected_pooled):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
     assert resolve_runtime("auto", "cpu", "onnx-int8") == "onnx-int8"
     assert resolve_runtime("auto", "cuda", "onnx-int8") == "torch"
