@@ -20,6 +20,7 @@ def cache_home() -> Path:
     exported models."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
 
+
 def _env_model() -> str:
     return os.environ.get("QA_MODEL", DEFAULT_MODEL)
 

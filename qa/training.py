@@ -143,8 +143,10 @@ def negated(example: Example, rng: random.Random) -> Example | None:
     """The question negated at its first auxiliary verb (see _NEGATED), where neither it nor the sentences
     holding the answer say "not" already."""
     auxiliary = _AUXILIARY.search(example.question)
-    answering = " ".join(example.context[s:e] for s, e in example.sentences()[0])
-    if auxiliary is None or _NEGATION.search(example.question) or _NEGATION.search(answering):
+    if auxiliary is None or _NEGATION.search(example.question):
+        return None
+    answering = " ".join(example.context[s:e] for s, e in example.sentences()[0])  # (split only when needed)
+    if _NEGATION.search(answering):
         return None
     word = auxiliary.group()
     negation = word[0] + _NEGATED[word.lower()][1:]  # (keeps a capital first letter)
