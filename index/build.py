@@ -6,22 +6,30 @@ import fcntl
 import json
 import sys
 import time
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import bm25s
 import numpy as np
+from tqdm import tqdm
 
-from index.chunking import Chunk, Chunker, split_sentences
+from index.chunking import Chunk, Chunker, Passage
 from index.config import IndexConfig
 from index.dense import dense_kind
 from index.documents import DOCUMENT_SUFFIXES, Document, Skipped, fingerprint, read_folder
 from index.embedding import Embedder, configured_precision
 from index.errors import DocsError, StoreError
+from index.preparation import Preparer
 from index.store import Embedded, Store
 
 #: Lock file inside an index folder, held while a build runs.
 LOCK = ".lock"
+#: New chunks are embedded as soon as this many batches of them are ready (chunking goes on meanwhile).
+BATCHES_PER_BLOCK = 4
+#: Characters of new documents from which a build shows a progress bar.
+PROGRESS_MIN_CHARACTERS = 100_000
 
 
 @dataclass
@@ -167,24 +175,75 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
             reason = f"the previous index could not be read ({error})"
     summary.full_rebuild_reason = reason
     embedder = embedder or Embedder(config.model, config.device, config.batch_size, config.runtime)
-    chunks, embedded = _chunks_and_vectors(documents, previous, config, embedder, summary)
+    chunks, embedded, bm25 = _contents(documents, previous, config, embedder, summary)
     manifest = settings_of(config, embedder) | {"files": stamps}
-    store = Store.create(manifest, documents, chunks, embedded, config.bm25_k1, config.bm25_b, config.dense_index)
+    store = Store.create(manifest, documents, chunks, embedded, dense_index=config.dense_index, bm25=bm25)
     store.save(index_dir)
     summary.chunks = len(chunks)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _chunks_and_vectors(
+class _Pending:
+    """New chunks waiting to be embedded. `embed` hands them to a thread that embeds them and stores their vectors
+    in `embedded`, so that the model (a GPU) works while chunking and BM25 go on here; `finish` waits for it."""
+
+    def __init__(self, embedder: Embedder, embedded: list[Embedded | None], bar: tqdm) -> None:
+        self.embedder, self.store_in, self.bar = embedder, embedded, bar
+        self.rows: list[int] = []
+        self.passages: list[Passage] = []
+        self.characters = 0  # of their documents, for the progress bar
+        self.embedded = 0
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="embedding")
+        self._jobs: list[Future] = []
+
+    def add(self, row: int, passage: Passage, characters: int) -> None:
+        self.rows.append(row)
+        self.passages.append(passage)
+        self.characters += characters
+
+    def embed(self, minimum: int = 1) -> None:
+        """Start embedding the pending chunks if there are at least `minimum`; raise what a finished job raised."""
+        for job in self._jobs:
+            if job.done():
+                job.result()
+        if len(self.rows) < minimum:
+            return
+        self._jobs.append(self._thread.submit(self._embed, self.rows, self.passages, self.characters))
+        self.embedded += len(self.rows)
+        self.rows, self.passages, self.characters = [], [], 0
+
+    def finish(self) -> None:
+        """Wait until every chunk handed over is embedded."""
+        for job in self._jobs:
+            job.result()
+
+    def __enter__(self) -> _Pending:
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self._thread.shutdown(cancel_futures=True)
+
+    def _embed(self, rows: list[int], passages: list[Passage], characters: int) -> None:
+        spans = [[(start - p.chunk.start, end - p.chunk.start) for start, end in p.sentences] for p in passages]
+        vectors, sentence_vectors = self.embedder.encode_passages(
+            [p.chunk.text for p in passages], spans, progress=False, tokens=[p.tokens for p in passages])
+        for i, (row, passage) in enumerate(zip(rows, passages)):
+            sentences = np.array(passage.sentences, dtype=np.int64).reshape(-1, 2)
+            self.store_in[row] = Embedded(vectors[i], sentences, sentence_vectors[i])
+        self.bar.update(characters)
+
+
+def _contents(
     documents: list[Document],
     previous: Store | None,
     config: IndexConfig,
     embedder: Embedder,
     summary: BuildSummary,
-) -> tuple[list[Chunk], list[Embedded]]:
-    """All chunks in document order with their vectors, reusing the previous index's where the
-    document's sha256 is unchanged, and filling in the summary."""
+) -> tuple[list[Chunk], list[Embedded], bm25s.BM25]:
+    """All chunks in document order with their vectors, and BM25 over them, reusing the previous index's chunks
+    and vectors where the document's sha256 is unchanged, and filling in the summary. New documents are cut in
+    worker processes (index.preparation) and embedded in blocks by a thread as they come."""
     reused: dict[str, tuple[str, list[int]]] = {}  # sha256 -> (old id, chunk rows in the previous store)
     old_ids: dict[str, str] = {}
     if previous is not None:
@@ -194,37 +253,48 @@ def _chunks_and_vectors(
         for doc in previous.documents:
             reused.setdefault(doc.sha256, (doc.id, rows_of.get(doc.id, [])))
             old_ids[doc.id] = doc.sha256
-    chunker = Chunker(config.chunk_tokens, config.overlap_tokens, embedder.max_tokens, embedder.count_tokens)
+    chunker = Chunker(config.chunk_tokens, config.overlap_tokens, embedder.max_tokens, embedder.wordpieces)
+    new_documents = [doc for doc in documents if doc.sha256 not in reused]
     chunks: list[Chunk] = []
     embedded: list[Embedded | None] = []
+    chunk_terms: list[list[str] | None] = []
     current_ids = {doc.id for doc in documents}
-    for doc in documents:
-        if doc.sha256 in reused:
-            old_id, rows = reused[doc.sha256]
-            for row in rows:
-                old = previous.chunks[row]
-                chunks.append(Chunk(doc.id, old.start, old.end, old.text))
-                embedded.append(previous.embedded(row))
-            if old_ids.get(doc.id) == doc.sha256:
-                summary.unchanged.append(doc.id)
-            elif doc.id in old_ids:
-                summary.updated.append(doc.id)
-            elif old_id not in current_ids:
-                summary.renamed.append((old_id, doc.id))
-            else:
-                summary.added.append(doc.id)
-            continue
-        doc_chunks = chunker.chunk(doc.id, doc.text)
-        chunks.extend(doc_chunks)
-        embedded.extend([None] * len(doc_chunks))
-        (summary.updated if doc.id in old_ids else summary.added).append(doc.id)
+    characters = sum(len(doc.text) for doc in new_documents)
+    with closing(Preparer(chunker, config.workers).prepare(new_documents)) as prepared, \
+            tqdm(total=characters, desc="indexing", unit="char", unit_scale=True,
+                 disable=characters < PROGRESS_MIN_CHARACTERS) as bar, _Pending(embedder, embedded, bar) as pending:
+        for doc in documents:
+            if doc.sha256 in reused:
+                old_id, rows = reused[doc.sha256]
+                for row in rows:
+                    old = previous.chunks[row]
+                    chunks.append(Chunk(doc.id, old.start, old.end, old.text))
+                    embedded.append(previous.embedded(row))
+                    chunk_terms.append(None)
+                if old_ids.get(doc.id) == doc.sha256:
+                    summary.unchanged.append(doc.id)
+                elif doc.id in old_ids:
+                    summary.updated.append(doc.id)
+                elif old_id not in current_ids:
+                    summary.renamed.append((old_id, doc.id))
+                else:
+                    summary.added.append(doc.id)
+                continue
+            ready = next(prepared)  # the new documents come in order
+            covered = 0  # characters of the document up to the end of its last chunk
+            for passage, words in zip(ready.passages, ready.terms):
+                chunks.append(passage.chunk)
+                embedded.append(None)
+                chunk_terms.append(words)
+                pending.add(len(chunks) - 1, passage, passage.chunk.end - covered)
+                covered = passage.chunk.end
+            bar.update(len(doc.text) - covered)
+            (summary.updated if doc.id in old_ids else summary.added).append(doc.id)
+            pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)
+        pending.embed()
+        bm25 = Store.lexical_index(chunks, chunk_terms, config.bm25_k1, config.bm25_b)  # while the last chunks embed
+        pending.finish()
     renamed_from = {old for old, _ in summary.renamed}
     summary.removed = sorted(i for i in old_ids if i not in current_ids and i not in renamed_from)
-    new_rows = [row for row, e in enumerate(embedded) if e is None]
-    sentence_spans = [split_sentences(chunks[row].text) for row in new_rows]
-    vectors, sentence_vectors = embedder.encode_passages([chunks[row].text for row in new_rows], sentence_spans)
-    for i, row in enumerate(new_rows):
-        spans = np.array(sentence_spans[i], dtype=np.int64).reshape(-1, 2) + chunks[row].start
-        embedded[row] = Embedded(vectors[i], spans, sentence_vectors[i])
-    summary.embedded_chunks = len(new_rows)
-    return chunks, embedded
+    summary.embedded_chunks = pending.embedded
+    return chunks, embedded, bm25

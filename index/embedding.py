@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from index.config import DEFAULT_MODEL
+from index.config import DEFAULT_MODEL, TORCH_RUNTIMES
 from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
 from index.onnx_model import resolve_runtime
 from index.pooling import Spans, pool_spans_batch
-from index.wordpieces import WordPieces, length_sorted_batches
+from index.wordpieces import Tokens, WordPieces, length_sorted_batches
 
 #: Names under which the packaged default model is known; they load it from the installed package.
 _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
@@ -23,8 +23,11 @@ _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
 PROGRESS_MIN_BATCHES = 4
 #: Texts tokenized at once when counting tokens.
 COUNT_BLOCK = 1024
-#: The runtime `auto` picks on the CPU for embeddings (measured in BENCHMARKS.md).
+#: The runtimes `auto` picks for embeddings on the CPU and on a GPU (measured in BENCHMARKS.md).
 CPU_RUNTIME = "onnx-int8"
+GPU_RUNTIME = "torch-fp16"
+#: The precision of the weights each runtime runs (float32 where not named).
+PRECISIONS = {"onnx-int8": "int8", "torch-fp16": "float16"}
 
 
 def resolve_model(name: str) -> str:
@@ -37,16 +40,16 @@ def resolve_model(name: str) -> str:
 
 
 def precision(runtime: str) -> str:
-    """"int8" for quantized weights, else "float32": the index records it, since int8 vectors differ a little
-    from float32 ones (changing it embeds everything again; torch and onnx give the same vectors)."""
-    return "int8" if runtime == "onnx-int8" else "float32"
+    """"int8" or "float16" for weights in those, else "float32": the index records it, since such vectors differ
+    a little from float32 ones (changing it embeds everything again; torch and onnx give the same vectors)."""
+    return PRECISIONS.get(runtime, "float32")
 
 
 def embedding_runtime(model: str, runtime: str, device: str) -> str:
     """The runtime an Embedder with these settings uses: `auto` is CPU_RUNTIME on the CPU when ONNX Runtime
     reproduces the model's pipeline, else torch. Reads config files only (no model is loaded)."""
-    chosen = resolve_runtime(runtime, resolve_device(device), CPU_RUNTIME)
-    if runtime == "auto" and chosen != "torch":
+    chosen = resolve_runtime(runtime, resolve_device(device), CPU_RUNTIME, GPU_RUNTIME)
+    if runtime == "auto" and chosen not in TORCH_RUNTIMES:
         try:
             Pipeline.read(resolve_model(model))
         except UnsupportedModel:
@@ -73,13 +76,15 @@ def resolve_device(device: str) -> str:
 class TorchEmbedding:
     """Sentence embeddings of texts, and of spans inside them, by the sentence-transformers model itself, on PyTorch."""
 
-    def __init__(self, location: str, device: str) -> None:
+    def __init__(self, location: str, device: str, half: bool = False) -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
         transformers_logging.set_verbosity_error()
         self.model = SentenceTransformer(location, device=device)
+        if half:
+            self.model.half()
         self.wordpieces = WordPieces.from_transformers(self.model.tokenizer)
         try:  # a pipeline that ONNX Runtime reproduces is one whose tokenizer WordPieces runs as it is
             Pipeline.read(location)
@@ -89,26 +94,30 @@ class TorchEmbedding:
         self.max_seq_length = int(self.model.max_seq_length)
         self.dimension = int(self.model.get_embedding_dimension())
 
-    def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int,
+                 tokens: Sequence[Tokens | None]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per text: its unit sentence embedding and its spans' pooled vectors (index.pooling), pooled on the
-        model's device: only those leave it, not the token embeddings."""
+        model's device: only those leave it, not the token embeddings. A text's `tokens`, where given, spare
+        tokenizing it again."""
         import torch
 
         result: list = [None] * len(texts)
         for rows in length_sorted_batches(texts, batch_size):
-            batch = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length)
+            batch = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length,
+                                          [tokens[row] for row in rows] if self.tokenized_alike else ())
             if self.tokenized_alike:  # tokenize once: the batch holds both the model's inputs and the offsets
                 features = {name: torch.from_numpy(array) for name, array in batch.arrays.items()}
-            else:  # the model's own tokenization (it may, say, lowercase first)
+            else:  # the model's own tokenization (it may, say, lowercase first); the offsets must still fit it
                 features = self.model.tokenize([texts[row] for row in rows])
+                if not np.array_equal(features["attention_mask"].numpy(), batch.arrays["attention_mask"]):
+                    raise ValueError(f"the tokenizer of {self.model} cuts texts unlike its tokenizer.json, whose "
+                                     "offsets the sentence vectors need")
             # The model's own forward pass (what `encode` runs): its outputs hold the token embeddings too.
             with torch.inference_mode():
                 output = self.model({name: value.to(self.model.device) if isinstance(value, torch.Tensor) else value
                                      for name, value in features.items()})
                 vectors = torch.nn.functional.normalize(output["sentence_embedding"].float(), dim=1, eps=1e-12)
-                lengths = output["attention_mask"].sum(dim=1).tolist()  # each row is padded on the right
-                pooled = pool_spans_batch(output["token_embeddings"], lengths, batch.offsets,
-                                          [spans[row] for row in rows], vectors)
+                pooled = pool_spans_batch(output["token_embeddings"], batch.offsets, [spans[row] for row in rows], vectors)
             vectors = vectors.cpu().numpy()
             for position, row in enumerate(rows):
                 result[row] = (vectors[position], pooled[position])
@@ -129,8 +138,9 @@ class Embedder:
         location = resolve_model(model)
         self.runtime = embedding_runtime(model, runtime, device)
         try:
-            if self.runtime == "torch":
-                self.backend: TorchEmbedding | OnnxEmbedding = TorchEmbedding(location, resolve_device(device))
+            if self.runtime in TORCH_RUNTIMES:
+                self.backend: TorchEmbedding | OnnxEmbedding = TorchEmbedding(location, resolve_device(device),
+                                                                              half=self.runtime == "torch-fp16")
             else:
                 self.backend = OnnxEmbedding(location, quantize=self.runtime == "onnx-int8")
         except OSError as error:
@@ -157,19 +167,22 @@ class Embedder:
         return counts
 
     def encode_passages(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None,
+        tokens: Sequence[Tokens | None] = (),
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit vectors of `texts` (float32), and float16 unit vectors of the `[start, end)` character spans
         inside each text, pooled from the same forward pass (the text's token embeddings that start inside the
         span, averaged): sentence vectors that know their context, at no extra model cost. A span with no token
         (cut off by the model's length limit) gets its text's vector. The span vectors of text i are rows of
-        one array (views, not copies)."""
+        one array (views, not copies). `tokens[i]`, where given (index.chunking.Passage), are text i's tokens
+        for this model, so that it is not tokenized again."""
+        tokens = list(tokens) or [None] * len(texts)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         bounds = np.cumsum([0, *(len(text_spans) for text_spans in spans)])
         pooled_all = np.zeros((int(bounds[-1]), self.dimension), dtype=np.float16)  # as the index stores them
 
         def read(first: int, last: int) -> list[tuple[np.ndarray, np.ndarray]]:
-            return self.backend.passages(list(texts[first:last]), spans[first:last], self.batch_size)
+            return self.backend.passages(list(texts[first:last]), spans[first:last], self.batch_size, tokens[first:last])
 
         for first, outputs in self._blocks(len(texts), progress, "chunk", read):
             for i, (vector, pooled) in enumerate(outputs):

@@ -13,7 +13,7 @@ import numpy as np
 
 from index.onnx_model import OnnxModel, files_digest
 from index.pooling import Spans, pool_spans
-from index.wordpieces import WordPieces, length_sorted_batches
+from index.wordpieces import Tokens, WordPieces, length_sorted_batches
 
 #: The sentence-transformers modules this runtime reproduces; other pipelines need the torch runtime.
 TRANSFORMER, POOLING, NORMALIZE = "Transformer", "Pooling", "Normalize"
@@ -89,25 +89,28 @@ class OnnxEmbedding:
         key = files_digest(Path(location), details="sentence-transformers embedding")
         self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize=quantize)
 
-    def outputs(self, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray, list]]:
+    def outputs(self, texts: list[str], batch_size: int, tokens: Sequence[Tokens | None] = ()
+                ) -> list[tuple[np.ndarray, np.ndarray, list]]:
         """Per text: its token embeddings (no padding), its sentence embedding pooled as the model says, and
-        its tokens' character offsets."""
+        its tokens' character offsets. A text's `tokens`, where given, spare tokenizing it again."""
         outputs: list = [None] * len(texts)
+        tokens = list(tokens) or [None] * len(texts)
         for rows in length_sorted_batches(texts, batch_size):
-            batch = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length)
+            batch = self.wordpieces.batch([texts[row] for row in rows], self.max_seq_length, [tokens[row] for row in rows])
             hidden = self.onnx.run(batch.arrays)[0]
             mask = batch.arrays["attention_mask"].astype(bool)
             for position, row in enumerate(rows):
                 tokens = hidden[position][mask[position]]
-                outputs[row] = (tokens, self._pool(tokens), batch.offsets[position])
+                outputs[row] = (tokens, self._pool(tokens), batch.offsets[position][mask[position]])
         return outputs
 
-    def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int,
+                 tokens: Sequence[Tokens | None]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per text: its unit sentence embedding and its spans' pooled vectors (index.pooling)."""
         result = []
-        for (tokens, vector, offsets), text_spans in zip(self.outputs(texts, batch_size), spans):
+        for (embeddings, vector, offsets), text_spans in zip(self.outputs(texts, batch_size, tokens), spans):
             unit = vector / max(float(np.linalg.norm(vector)), 1e-12)
-            result.append((unit, pool_spans(tokens, np.asarray(offsets), text_spans, unit)))
+            result.append((unit, pool_spans(embeddings, offsets, text_spans, unit)))
         return result
 
     def vectors(self, texts: list[str], batch_size: int) -> np.ndarray:

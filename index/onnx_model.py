@@ -14,20 +14,21 @@ from pathlib import Path
 
 import numpy as np
 
-from index.config import RUNTIMES, cache_home
+from index.config import RUNTIMES, TORCH_RUNTIMES, cache_home
 
 #: Bump to re-export every cached model (for example after changing how models are exported).
 EXPORT_VERSION = 1
 
 
-def resolve_runtime(runtime: str, device: str, cpu_default: str) -> str:
-    """`auto` is `cpu_default` on the CPU and torch on any other device (ONNX Runtime runs here on the CPU only)."""
+def resolve_runtime(runtime: str, device: str, cpu_default: str, gpu_default: str = "torch") -> str:
+    """`auto` is `cpu_default` on the CPU and `gpu_default` on any other device (ONNX Runtime runs here on the
+    CPU only)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
     if runtime == "auto":
-        return cpu_default if device == "cpu" else "torch"
-    if runtime != "torch" and device != "cpu":
-        raise ValueError(f"The {runtime} runtime runs on the CPU only; use the torch runtime on {device}.")
+        return cpu_default if device == "cpu" else gpu_default
+    if runtime not in TORCH_RUNTIMES and device != "cpu":
+        raise ValueError(f"The {runtime} runtime runs on the CPU only; use a torch runtime on {device}.")
     return runtime
 
 

@@ -23,33 +23,29 @@ def pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Spans, fallback: 
     return pooled
 
 
-def pool_spans_batch(tokens, lengths: Sequence[int], offsets: Sequence[Sequence[tuple[int, int]]],
-                     spans: Sequence[Spans], fallback) -> list[np.ndarray]:
+def pool_spans_batch(tokens, offsets: np.ndarray, spans: Sequence[Spans], fallback) -> list[np.ndarray]:
     """`pool_spans` for a padded batch of PyTorch token embeddings (rows, tokens, dimension) on their device, one
-    matrix product for the batch; `lengths` are the rows' unpadded token counts and `fallback` their unit
-    vectors. Only the pooled vectors leave the device."""
+    matrix product for the batch; `offsets` (rows, tokens, 2) are the tokens' character spans ((0, 0) for special
+    and padding tokens) and `fallback` the rows' unit vectors. Only the pooled vectors leave the device, in
+    float16 (as the index stores them)."""
     import torch
 
-    rows, width = tokens.shape[:2]
-    starts = np.full((rows, width), -1, dtype=np.int64)
-    real = np.zeros((rows, width), dtype=bool)
+    rows = tokens.shape[0]
+    if offsets.shape[:2] != tuple(tokens.shape[:2]):
+        raise ValueError(f"tokenizer gave offsets for {offsets.shape[:2]} tokens, the model {tuple(tokens.shape[:2])}")
     most = max((len(row_spans) for row_spans in spans), default=0)
     bounds = np.zeros((rows, max(most, 1), 2), dtype=np.int64)  # (0, 0) pads: no token starts inside
-    for row, (length, row_offsets, row_spans) in enumerate(zip(lengths, offsets, spans)):
-        _check(len(row_offsets), length)
-        if length:
-            row_offsets = np.asarray(row_offsets, dtype=np.int64).reshape(-1, 2)
-            starts[row, :length] = row_offsets[:, 0]
-            real[row, :length] = row_offsets[:, 1] > row_offsets[:, 0]
+    for row, row_spans in enumerate(spans):
         if len(row_spans):
             bounds[row, : len(row_spans)] = row_spans
     device = tokens.device
-    starts_on, real_on, bounds_on = (torch.from_numpy(array).to(device) for array in (starts, real, bounds))
-    inside = real_on[:, None, :] & (starts_on[:, None, :] >= bounds_on[..., :1]) & (starts_on[:, None, :] < bounds_on[..., 1:])
+    offsets_on, bounds_on = torch.from_numpy(offsets).to(device), torch.from_numpy(bounds).to(device)
+    starts, real = offsets_on[..., 0], offsets_on[..., 1] > offsets_on[..., 0]
+    inside = real[:, None, :] & (starts[:, None, :] >= bounds_on[..., :1]) & (starts[:, None, :] < bounds_on[..., 1:])
     counts = inside.sum(dim=2, keepdim=True)
-    means = torch.bmm(inside.float(), tokens.float()) / counts.clamp(min=1)
+    means = torch.bmm(inside.to(tokens.dtype), tokens).float() / counts.clamp(min=1)
     pooled = torch.where(counts > 0, means, fallback.float()[:, None, :])
-    pooled = torch.nn.functional.normalize(pooled, dim=2, eps=1e-12).cpu().numpy()
+    pooled = torch.nn.functional.normalize(pooled, dim=2, eps=1e-12).half().cpu().numpy()
     return [pooled[row, : len(row_spans)] for row, row_spans in enumerate(spans)]
 
 

@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -70,33 +71,27 @@ class Store:
         k1: float = 0.5,
         b: float = 0.5,
         dense_index: str = "auto",
+        bm25: bm25s.BM25 | None = None,
     ) -> Store:
-        """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b) and the dense index
-        `dense_index` names ("auto": exact, or HNSW for a large corpus; see index.dense). The vectors are
-        copied once into arrays of their final size and BM25 counts term ids, so a large corpus is not held in
-        memory several times over."""
+        """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b) over the chunks' terms
+        (or `bm25`, made by `lexical_index` with its own k1 and b) and the dense index `dense_index` names
+        ("auto": exact, or HNSW for a large corpus; see index.dense). The vectors are copied once into arrays of
+        their final size and BM25 counts term ids, so a large corpus is not held in memory several times over."""
         dimension = int(embedded[0].vector.shape[0])
-        vectors = np.empty((len(embedded), dimension), dtype=np.float32)
-        sentences = np.empty((sum(len(e.sentences) for e in embedded), 3), dtype=np.int64)
-        sentence_vectors = np.empty((len(sentences), dimension), dtype=np.float16)
-        first = 0
-        for row, e in enumerate(embedded):
-            last = first + len(e.sentences)
-            vectors[row] = e.vector
-            sentences[first:last, 0] = row
-            sentences[first:last, 1:] = e.sentences
-            sentence_vectors[first:last] = e.sentence_vectors
-            first = last
+        counts = [len(e.sentences) for e in embedded]
+        sentences = np.empty((sum(counts), 3), dtype=np.int64)
+        sentences[:, 0] = np.repeat(np.arange(len(embedded)), counts)
+        sentences[:, 1:] = np.concatenate([e.sentences for e in embedded]).reshape(-1, 2)
+        sentence_vectors = np.concatenate([e.sentence_vectors for e in embedded]).astype(np.float16, copy=False)
         kind = dense_kind(dense_index, len(chunks))
-        dense = make_dense(vectors, kind)
-        del vectors
-        bm25 = bm25s.BM25(k1=k1, b=b)
-        bm25.index(_term_ids(chunks), show_progress=False)
+        dense = make_dense(np.stack([e.vector for e in embedded]).astype(np.float32, copy=False), kind)
+        if bm25 is None:
+            bm25 = cls.lexical_index(chunks, (), k1, b)
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,
             "dimension": dimension,
-            "bm25": {"k1": k1, "b": b},
+            "bm25": {"k1": bm25.k1, "b": bm25.b},
             "dense_index": kind,
             "chunks": len(chunks),
             "sentences": len(sentences),
@@ -104,6 +99,13 @@ class Store:
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
+
+    @staticmethod
+    def lexical_index(chunks: list[Chunk], chunk_terms: Sequence[list[str] | None], k1: float, b: float) -> bm25s.BM25:
+        """BM25(k1, b) over the chunks' terms: `chunk_terms[i]` where given and not None, else computed."""
+        bm25 = bm25s.BM25(k1=k1, b=b)
+        bm25.index(_term_ids(chunks, chunk_terms), show_progress=False)
+        return bm25
 
     @cached_property
     def sentence_starts(self) -> np.ndarray:
@@ -231,11 +233,13 @@ class Store:
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
 
 
-def _term_ids(chunks: list[Chunk]) -> tuple[list[list[int]], dict[str, int]]:
-    """Each chunk's terms as ids, and the vocabulary (id 0 is the empty term, which scores nothing): a list
-    of shared ints per chunk instead of a list of new strings."""
+def _term_ids(chunks: list[Chunk], chunk_terms: Sequence[list[str] | None]) -> tuple[list[list[int]], dict[str, int]]:
+    """Each chunk's terms (`chunk_terms[i]`, else computed) as ids, and the vocabulary (id 0 is the empty term,
+    which scores nothing): a list of shared ints per chunk instead of a list of new strings."""
     vocabulary = {"": 0}
-    ids = [[vocabulary.setdefault(word, len(vocabulary)) for word in terms(chunk.text)] for chunk in chunks]
+    known = list(chunk_terms) or [None] * len(chunks)
+    ids = [[vocabulary.setdefault(word, len(vocabulary)) for word in (words if words is not None else terms(chunk.text))]
+           for chunk, words in zip(chunks, known)]
     return ids, vocabulary
 
 

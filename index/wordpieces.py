@@ -1,9 +1,12 @@
 """WordPieces: a model's own tokenizer run by the `tokenizers` library alone (no transformers, no PyTorch): token
-counts, padded batches with character offsets, and question/text pairs cut into overlapping windows."""
+counts, a document's tokens that its chunks slice, padded batches with character offsets, and question/text pairs
+cut into overlapping windows."""
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +14,9 @@ import numpy as np
 
 #: The arrays a batch holds, as transformers names them.
 INPUTS = ("input_ids", "token_type_ids", "attention_mask")
+#: Tokenizer steps under which a text's tokens are those of the whole text that fall inside it, wherever the text
+#: is cut between two words: each word is split alone (no pieces join across a word break, no context is added).
+SLICEABLE = {"model": ("WordPiece",), "pre_tokenizer": ("BertPreTokenizer",), "normalizer": (None, "BertNormalizer")}
 
 
 def length_sorted_batches(texts: list[str], size: int) -> list[np.ndarray]:
@@ -19,14 +25,39 @@ def length_sorted_batches(texts: list[str], size: int) -> list[np.ndarray]:
     return [order[first : first + size] for first in range(0, len(texts), size)]
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """A text's tokens without special tokens: ids, `[start, end)` character offsets, and the word (piece of the
+    pre-tokenizer) each comes from."""
+
+    ids: np.ndarray  # (count,) int64
+    offsets: np.ndarray  # (count, 2) int64
+    words: np.ndarray  # (count,) int64
+
+    def window(self, start: int, end: int) -> Tokens | None:
+        """The tokens of the text's `[start, end)`, offsets counted from `start`, when no word crosses either end
+        (then they are what tokenizing that text alone gives); None when one does."""
+        first, last = np.searchsorted(self.offsets[:, 0], (start, end))
+        if not (self._clean(first, start) and self._clean(last, end)):
+            return None
+        return Tokens(self.ids[first:last], self.offsets[first:last] - start, self.words[first:last])
+
+    def _clean(self, token: int, position: int) -> bool:
+        """Whether the cut at character `position`, just before token number `token`, falls between words."""
+        if token == 0:
+            return True
+        before_ends_first = self.offsets[token - 1, 1] <= position
+        return bool(before_ends_first and (token == len(self.ids) or self.words[token - 1] != self.words[token]))
+
+
 @dataclass
 class Batch:
-    """Token arrays padded to the longest row (INPUTS, int64), each row's `[start, end)` character offsets
-    ((0, 0) for special and padding tokens), which sequence each token belongs to (None, 0 or 1), and which
-    input each row came from (a long pair gives several windows)."""
+    """Token arrays padded to the longest row (INPUTS, int64), each token's `[start, end)` character offsets
+    ((rows, width, 2), (0, 0) for special and padding tokens), which sequence each token belongs to (None, 0 or
+    1), and which input each row came from (a long pair gives several windows)."""
 
     arrays: dict[str, np.ndarray]
-    offsets: list[list[tuple[int, int]]]
+    offsets: np.ndarray
     sequence_ids: list[list[int | None]]
     rows_of: list[int]
 
@@ -39,6 +70,24 @@ class WordPieces:
         self._source = tokenizer.to_str()
         self.pad_id = pad_id
         self._copies: dict[tuple, object] = {}
+        steps = json.loads(self._source)
+        self.sliceable = all((steps.get(step) or {}).get("type") in kinds for step, kinds in SLICEABLE.items())
+        probe = self._tokenizer(None).encode("a")
+        inner = len(self._tokenizer(None).encode("a", add_special_tokens=False).ids)
+        first = probe.special_tokens_mask.index(0) if 0 in probe.special_tokens_mask else len(probe.ids)
+        #: Special tokens around a single text (ids and type ids), e.g. [CLS] before and [SEP] after, and the
+        #: type id of the text's own tokens.
+        self._before = (probe.ids[:first], probe.type_ids[:first])
+        self._after = (probe.ids[first + inner :], probe.type_ids[first + inner :])
+        self._text_type = probe.type_ids[first] if inner else 0
+
+    def __getstate__(self) -> dict:  # worker processes get the tokenizer as its JSON text
+        return {"_source": self._source, "pad_id": self.pad_id}
+
+    def __setstate__(self, state: dict) -> None:
+        from tokenizers import Tokenizer
+
+        self.__init__(Tokenizer.from_str(state["_source"]), state["pad_id"])
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> WordPieces:
@@ -82,13 +131,65 @@ class WordPieces:
         """Tokens in each text, without special tokens and untruncated."""
         return [len(encoding.ids) for encoding in self._tokenizer().encode_batch(texts, add_special_tokens=False)]
 
+    def tokens(self, text: str) -> Tokens:
+        """All tokens of `text`, without special tokens, untruncated."""
+        encoding = self._tokenizer().encode(text, add_special_tokens=False)
+        count = len(encoding.ids)
+        offsets = np.fromiter(itertools.chain.from_iterable(encoding.offsets), dtype=np.int64, count=2 * count)
+        words = np.fromiter((-1 if word is None else word for word in encoding.word_ids), dtype=np.int64, count=count)
+        return Tokens(np.array(encoding.ids, dtype=np.int64), offsets.reshape(-1, 2), words)
+
     def offsets(self, text: str) -> list[tuple[int, int]]:
         """The character span of each token of `text`, without special tokens, untruncated."""
         return self._tokenizer().encode(text, add_special_tokens=False).offsets
 
-    def batch(self, texts: list[str], max_length: int) -> Batch:
-        """`texts` with special tokens, each cut to `max_length` tokens."""
-        return self._padded(self._tokenizer(max_length).encode_batch(texts), list(range(len(texts))))
+    def batch(self, texts: list[str], max_length: int, tokens: Sequence[Tokens | None] = ()) -> Batch:
+        """`texts` with special tokens, each cut to `max_length` tokens; a text whose `tokens` are given (by
+        `Tokens.window`) is not tokenized again."""
+        tokens = list(tokens) or [None] * len(texts)
+        missing = [row for row, given in enumerate(tokens) if given is None]
+        batch = self._padded(self._tokenizer(max_length).encode_batch([texts[row] for row in missing]), missing)
+        given = [row for row, known in enumerate(tokens) if known is not None]
+        if not given:
+            return batch
+        return self._with_tokens(batch, given, [tokens[row] for row in given], len(texts), max_length)
+
+    def _with_tokens(self, encoded: Batch, rows: list[int], tokens: list[Tokens], count: int, max_length: int) -> Batch:
+        """A batch of `count` texts: rows `rows` built from `tokens` (special tokens around, cut to `max_length`
+        in all) the way the tokenizer encodes a single text, in whole arrays; the others from `encoded` (whose
+        `rows_of` names their rows)."""
+        (before, before_types), (after, after_types) = self._before, self._after
+        kept = max(max_length - len(before) - len(after), 0)
+        lengths = np.array([min(len(t.ids), kept) for t in tokens], dtype=np.int64)
+        width = max(int(lengths.max()) + len(before) + len(after), encoded.arrays["input_ids"].shape[1])
+        columns = np.arange(width)
+        body = (columns >= len(before)) & (columns < len(before) + lengths[:, None])
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        types = np.zeros((len(rows), width), dtype=np.int64)
+        offsets = np.zeros((len(rows), width, 2), dtype=np.int64)
+        ids[body] = np.concatenate([t.ids[:kept] for t in tokens])
+        offsets[body] = np.concatenate([t.offsets[:kept] for t in tokens])
+        types[body] = self._text_type
+        ids[:, : len(before)], types[:, : len(before)] = before, before_types
+        for position, (token, token_type) in enumerate(zip(after, after_types)):
+            ids[np.arange(len(rows)), len(before) + lengths + position] = token
+            types[np.arange(len(rows)), len(before) + lengths + position] = token_type
+        mask = (columns < len(before) + lengths[:, None] + len(after)).astype(np.int64)
+        batch = Batch({name: np.zeros((count, width), dtype=np.int64) for name in INPUTS},
+                      np.zeros((count, width, 2), dtype=np.int64), [[]] * count, list(range(count)))
+        batch.arrays["input_ids"].fill(self.pad_id)
+        for name, array in zip(INPUTS, (ids, types, mask)):
+            batch.arrays[name][rows] = array
+        batch.offsets[rows] = offsets
+        for row, length in zip(rows, lengths.tolist()):
+            batch.sequence_ids[row] = [None] * len(before) + [0] * length + [None] * len(after)
+        old_width = encoded.arrays["input_ids"].shape[1]
+        for name in INPUTS:
+            batch.arrays[name][encoded.rows_of, :old_width] = encoded.arrays[name]
+        batch.offsets[encoded.rows_of, :old_width] = encoded.offsets
+        for position, row in enumerate(encoded.rows_of):
+            batch.sequence_ids[row] = encoded.sequence_ids[position]
+        return batch
 
     def windows(self, question: str, texts: list[str], max_length: int, stride: int) -> Batch:
         """(question, text) pairs; a text too long for one window of `max_length` tokens continues in further
@@ -102,9 +203,12 @@ class WordPieces:
         width = max((len(window.ids) for window in flat), default=0)
         arrays = {name: np.zeros((len(flat), width), dtype=np.int64) for name in INPUTS}
         arrays["input_ids"].fill(self.pad_id)
+        offsets = np.zeros((len(flat), width, 2), dtype=np.int64)
         for row, window in enumerate(flat):
             length = len(window.ids)
             arrays["input_ids"][row, :length] = window.ids
             arrays["token_type_ids"][row, :length] = window.type_ids
             arrays["attention_mask"][row, :length] = window.attention_mask
-        return Batch(arrays, [window.offsets for window in flat], [window.sequence_ids for window in flat], rows_of)
+            if length:
+                offsets[row, :length] = window.offsets
+        return Batch(arrays, offsets, [window.sequence_ids for window in flat], rows_of)

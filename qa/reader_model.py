@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.config import TORCH_RUNTIMES
 from index.embedding import resolve_model
 from index.onnx_model import OnnxModel, files_digest, resolve_runtime
 from index.wordpieces import WordPieces
@@ -53,8 +54,9 @@ class ReaderModel:
         folder = Path(location)
         runtime = resolve_runtime(runtime, device, CPU_RUNTIME)
         try:
-            if runtime == "torch":
+            if runtime in TORCH_RUNTIMES:
                 tokenizer, model = _load_torch(folder, str(location))
+                model = model.half() if runtime == "torch-fp16" else model
                 return cls(tokenizer=tokenizer, model=model.to(device).eval(), name=str(location))
             tokenizer, onnx = _load_onnx(folder, quantize=runtime == "onnx-int8")
             return cls(tokenizer=tokenizer, model=None, name=str(location), onnx=onnx)

@@ -28,11 +28,11 @@ class CountingEmbedder:
     def __init__(self, embedder):
         self.inner, self.embedded = embedder, 0
         self.dimension, self.max_tokens, self.precision = embedder.dimension, embedder.max_tokens, embedder.precision
-        self.count_tokens = embedder.count_tokens
+        self.wordpieces, self.batch_size = embedder.wordpieces, embedder.batch_size
 
-    def encode_passages(self, texts, spans, progress=None):
+    def encode_passages(self, texts, spans, progress=None, tokens=()):
         self.embedded += len(texts)
-        return self.inner.encode_passages(texts, spans, progress)
+        return self.inner.encode_passages(texts, spans, progress, tokens)
 
 
 def test_adding_changing_renaming_and_deleting(docs, tmp_path, embedder):

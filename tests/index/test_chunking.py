@@ -29,13 +29,19 @@ def test_sentences_are_exact_and_respect_abbreviations():
     ]
 
 
-def _word_count(texts):
-    return [len(text.split()) for text in texts]
+class _Words:
+    """A stand-in tokenizer: one token per word, each text counted on its own (no document tokens to slice)."""
+
+    sliceable = False
+
+    @staticmethod
+    def count(texts):
+        return [len(text.split()) for text in texts]
 
 
 def test_chunk_offsets_round_trip_and_cover_every_sentence():
     text = " ".join(f"Sentence number {i} talks about topic {i % 7}." for i in range(300))
-    chunker = Chunker(max_tokens=60, overlap_tokens=20, model_limit=1000, count_model_tokens=_word_count)
+    chunker = Chunker(max_tokens=60, overlap_tokens=20, model_limit=1000, wordpieces=_Words())
     chunks = chunker.chunk("doc.txt", text)
     assert len(chunks) > 5
     covered = set()
@@ -52,7 +58,7 @@ def test_chunk_offsets_round_trip_and_cover_every_sentence():
 
 def test_model_limit_is_respected_even_for_one_huge_sentence():
     text = "word " * 5000 + "end."
-    chunker = Chunker(max_tokens=10_000, overlap_tokens=0, model_limit=100, count_model_tokens=_word_count)
+    chunker = Chunker(max_tokens=10_000, overlap_tokens=0, model_limit=100, wordpieces=_Words())
     chunks = chunker.chunk("long.txt", text)
     assert all(len(chunk.text.split()) <= 100 for chunk in chunks)
     assert all(chunk.text == text[chunk.start : chunk.end] for chunk in chunks)
@@ -61,7 +67,7 @@ def test_model_limit_is_respected_even_for_one_huge_sentence():
 
 def test_no_seed_chunk_exceeds_the_real_model_limit(embedder):
     documents, _, _ = read_folder(SEEDS)
-    chunker = Chunker(200, 80, embedder.max_tokens, embedder.count_tokens)
+    chunker = Chunker(200, 80, embedder.max_tokens, embedder.wordpieces)
     long_text = documents[0].text * 20  # many windows
     chunks = chunker.chunk("x", long_text)
     counts = embedder.count_tokens([c.text for c in chunks])
@@ -71,7 +77,7 @@ def test_no_seed_chunk_exceeds_the_real_model_limit(embedder):
 
 def test_a_run_on_text_without_punctuation_fits_the_real_model(embedder):
     text = " ".join(f"pneumonoultramicroscopic{i}" for i in range(400))  # many word pieces per word
-    chunks = Chunker(200, 0, embedder.max_tokens, embedder.count_tokens).chunk("x", text)
+    chunks = Chunker(200, 0, embedder.max_tokens, embedder.wordpieces).chunk("x", text)
     assert max(embedder.count_tokens([c.text for c in chunks])) <= embedder.max_tokens
 
 
@@ -83,3 +89,36 @@ def test_token_counts_are_the_same_in_blocks_and_as_transformers_counts(embedder
     whole = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
     monkeypatch.setattr("index.embedding.COUNT_BLOCK", 5)
     assert embedder.count_tokens(texts) == whole and len(whole) == 12
+
+
+TRICKY = [
+    " ".join(f"pneumonoultramicroscopic{i}" for i in range(400)),  # cut inside words
+    "東京は日本の首都です。" * 200 + " Café naïve résumé, don't; U.S.-made e-mail. " * 100,
+    "http://example.com/a?b=c&d=e " * 300,
+]
+
+
+def test_chunk_tokens_and_sentences_are_those_of_the_chunk_alone(embedder):
+    documents, _, _ = read_folder(SEEDS)
+    chunker = Chunker(200, 80, embedder.max_tokens, embedder.wordpieces)
+    sliced = 0
+    for text in [documents[0].text * 5, *TRICKY]:
+        for passage in chunker.passages("x", text):
+            chunk = passage.chunk
+            alone = embedder.wordpieces.tokens(chunk.text)
+            assert len(alone.ids) <= embedder.max_tokens
+            if passage.tokens is not None:
+                sliced += 1
+                assert passage.tokens.ids.tolist() == alone.ids.tolist()
+                assert passage.tokens.offsets.tolist() == alone.offsets.tolist()
+            assert passage.sentences == [(s + chunk.start, e + chunk.start) for s, e in split_sentences(chunk.text)]
+    assert sliced > 20
+
+
+def test_a_cut_inside_a_word_gives_no_tokens(embedder):
+    text = "pneumonoultramicroscopic results, again"  # the first word is nine word pieces
+    tokens = embedder.wordpieces.tokens(text)
+    assert tokens.window(0, 24).ids.tolist() == tokens.ids[:9].tolist()
+    assert tokens.window(25, 39).offsets.tolist() == embedder.wordpieces.tokens(text[25:39]).offsets.tolist()
+    assert tokens.window(3, 33) is None  # starts between two pieces of the first word
+    assert tokens.window(0, 8) is None  # ends between two of them

@@ -19,7 +19,7 @@ from tests.conftest import ROOT, SEEDS
 KILLERS = {
     "embedding": """
         from index.embedding import Embedder
-        def encode_passages(self, texts, spans, progress=None):
+        def encode_passages(self, texts, spans, progress=None, tokens=()):
             os.kill(os.getpid(), signal.SIGKILL)
         Embedder.encode_passages = encode_passages
     """,

@@ -35,6 +35,17 @@ def test_onnx_gives_the_vectors_of_pytorch_and_int8_nearly(torch_embedder, embed
     np.testing.assert_allclose(np.linalg.norm(embedder.encode(TEXTS), axis=1), 1.0, rtol=1e-5)
 
 
+def test_half_precision_torch_gives_float32_vectors_nearly(torch_embedder):
+    half = Embedder(device="cpu", runtime="torch-fp16")  # the GPU default; PyTorch runs float16 on the CPU too
+    assert half.precision == "float16" and next(half.backend.model.parameters()).dtype.itemsize == 2
+    vectors, pooled = half.encode_passages(TEXTS, SPANS)
+    expected_vectors, expected_pooled = torch_embedder.encode_passages(TEXTS, SPANS)
+    assert vectors.dtype == np.float32 and np.all(np.sum(vectors * expected_vectors, axis=1) > 0.999)
+    for got, want in zip(pooled, expected_pooled):
+        np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), atol=5e-3)
+    assert np.all(np.sum(half.encode(TEXTS) * torch_embedder.encode(TEXTS), axis=1) > 0.999)
+
+
 def test_an_export_is_made_once_and_reused(embedder):
     exported = sorted(cache_dir().glob("*.onnx"))
     assert exported, "the session's embedder exported its model"
@@ -84,6 +95,8 @@ def test_torch_tokenizes_once_only_where_our_tokenizer_is_the_models(tmp_path, t
 def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
     assert resolve_runtime("auto", "cpu", "onnx-int8") == "onnx-int8"
     assert resolve_runtime("auto", "cuda", "onnx-int8") == "torch"
+    assert resolve_runtime("auto", "cuda", "onnx-int8", "torch-fp16") == "torch-fp16"
+    assert resolve_runtime("torch-fp16", "cuda", "onnx-int8") == "torch-fp16"
     with pytest.raises(ValueError, match="CPU only"):
         resolve_runtime("onnx", "cuda", "onnx")
     monkeypatch.setenv("QA_RUNTIME", "tensorrt")

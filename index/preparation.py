@@ -1,0 +1,81 @@
+"""Preparer: new documents cut into passages (index.chunking) with their BM25 terms, in worker processes when
+there is much text, so that chunking keeps up with a GPU."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from index.chunking import Chunker, Passage
+from index.documents import Document
+from index.terms import terms
+
+#: Characters of new text from which documents are prepared in worker processes; below, starting them costs more
+#: than it saves.
+PARALLEL_FROM_CHARS = 2_000_000
+#: Characters of text per worker process at least (fewer processes for less text).
+CHARS_PER_WORKER = 500_000
+#: Documents sent to a worker at a time.
+DOCUMENTS_PER_TASK = 4
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document's passages, and the BM25 terms of each (index.terms)."""
+
+    passages: list[Passage]
+    terms: list[list[str]]
+
+
+def prepare(chunker: Chunker, document: Document) -> Prepared:
+    """One document, prepared in this process."""
+    passages = chunker.passages(document.id, document.text)
+    return Prepared(passages, [terms(passage.chunk.text) for passage in passages])
+
+
+class Preparer:
+    """Prepares documents with `chunker`, in up to `workers` processes (0: one per available CPU core) when
+    there is at least PARALLEL_FROM_CHARS of text, else here."""
+
+    def __init__(self, chunker: Chunker, workers: int = 0) -> None:
+        self.chunker = chunker
+        self.workers = workers or len(os.sched_getaffinity(0))
+
+    def prepare(self, documents: list[Document]) -> Iterator[Prepared]:
+        """Each document's Prepared, in order, as soon as it is ready (workers run ahead of the caller)."""
+        characters = sum(len(document.text) for document in documents)
+        workers = min(self.workers, math.ceil(characters / CHARS_PER_WORKER))
+        done = 0
+        if characters >= PARALLEL_FROM_CHARS and workers > 1:
+            try:
+                for prepared in self._in_workers(documents, workers):
+                    yield prepared
+                    done += 1
+            except BrokenProcessPool:  # a worker died (say, killed for memory): do the rest here
+                pass
+        for document in documents[done:]:
+            yield prepare(self.chunker, document)
+
+    def _in_workers(self, documents: list[Document], workers: int) -> Iterator[Prepared]:
+        # Forked workers start at once and need no importable main script; they use no GPU and no PyTorch.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(workers, multiprocessing.get_context(method), initializer=_start,
+                                 initargs=(self.chunker,)) as pool:
+            yield from pool.map(_prepare_here, documents, chunksize=DOCUMENTS_PER_TASK)
+
+
+_chunker: Chunker | None = None
+
+
+def _start(chunker: Chunker) -> None:
+    global _chunker
+    _chunker = chunker
+
+
+def _prepare_here(document: Document) -> Prepared:
+    return prepare(_chunker, document)

@@ -1,0 +1,31 @@
+"""Preparer: documents prepared in worker processes come back in order, the same as prepared here."""
+
+from index.chunking import Chunker
+from index.documents import Document
+from index.preparation import Preparer, prepare
+from tests.conftest import SEEDS
+
+
+def test_workers_prepare_what_this_process_prepares(embedder, monkeypatch):
+    text = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
+    documents = [Document(f"d{i}.txt", "", f"Copy {i}.\n" + text * (1 + i % 3), str(i)) for i in range(12)]
+    chunker = Chunker(200, 80, embedder.max_tokens, embedder.wordpieces)
+    monkeypatch.setattr("index.preparation.PARALLEL_FROM_CHARS", 1)
+    monkeypatch.setattr("index.preparation.CHARS_PER_WORKER", 1)
+    from_workers = []
+    in_workers = Preparer._in_workers
+
+    def counted(self, documents, workers):
+        for prepared in in_workers(self, documents, workers):
+            from_workers.append(workers)
+            yield prepared
+
+    monkeypatch.setattr(Preparer, "_in_workers", counted)
+    here = [prepare(chunker, document) for document in documents]
+    in_workers = list(Preparer(chunker, workers=2).prepare(documents))
+    assert from_workers == [2] * 12 and len(in_workers) == len(here) == 12
+    for got, expected in zip(in_workers, here):
+        assert got.terms == expected.terms
+        assert [p.chunk for p in got.passages] == [p.chunk for p in expected.passages]
+        assert [p.sentences for p in got.passages] == [p.sentences for p in expected.passages]
+        assert [p.tokens.ids.tolist() for p in got.passages] == [p.tokens.ids.tolist() for p in expected.passages]
