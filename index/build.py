@@ -23,6 +23,7 @@ from index.embedding import Embedder, configured_precision
 from index.errors import DocsError, StoreError
 from index.preparation import Preparer
 from index.store import Embedded, Store
+from index.terms import TermIds, terms
 
 #: Lock file inside an index folder, held while a build runs.
 LOCK = ".lock"
@@ -204,9 +205,9 @@ class _Pending:
 
     def embed(self, minimum: int = 1) -> None:
         """Start embedding the pending chunks if there are at least `minimum`; raise what a finished job raised."""
-        for job in self._jobs:
-            if job.done():
-                job.result()
+        for job in [job for job in self._jobs if job.done()]:
+            job.result()
+            self._jobs.remove(job)
         if len(self.rows) < minimum:
             return
         self._jobs.append(self._thread.submit(self._embed, self.rows, self.passages, self.characters))
@@ -225,12 +226,11 @@ class _Pending:
         self._thread.shutdown(cancel_futures=True)
 
     def _embed(self, rows: list[int], passages: list[Passage], characters: int) -> None:
-        spans = [[(start - p.chunk.start, end - p.chunk.start) for start, end in p.sentences] for p in passages]
+        spans = [p.sentences - p.chunk.start for p in passages]
         vectors, sentence_vectors = self.embedder.encode_passages(
             [p.chunk.text for p in passages], spans, progress=False, tokens=[p.tokens for p in passages])
         for i, (row, passage) in enumerate(zip(rows, passages)):
-            sentences = np.array(passage.sentences, dtype=np.int64).reshape(-1, 2)
-            self.store_in[row] = Embedded(vectors[i], sentences, sentence_vectors[i])
+            self.store_in[row] = Embedded(vectors[i], passage.sentences, sentence_vectors[i])
         self.bar.update(characters)
 
 
@@ -257,7 +257,7 @@ def _contents(
     new_documents = [doc for doc in documents if doc.sha256 not in reused]
     chunks: list[Chunk] = []
     embedded: list[Embedded | None] = []
-    chunk_terms: list[list[str] | None] = []
+    term_ids = TermIds()  # filled as chunks come, while worker processes cut the next ones
     current_ids = {doc.id for doc in documents}
     characters = sum(len(doc.text) for doc in new_documents)
     with closing(Preparer(chunker, config.workers).prepare(new_documents)) as prepared, \
@@ -270,7 +270,7 @@ def _contents(
                     old = previous.chunks[row]
                     chunks.append(Chunk(doc.id, old.start, old.end, old.text))
                     embedded.append(previous.embedded(row))
-                    chunk_terms.append(None)
+                    term_ids.add(terms(old.text))
                 if old_ids.get(doc.id) == doc.sha256:
                     summary.unchanged.append(doc.id)
                 elif doc.id in old_ids:
@@ -285,14 +285,14 @@ def _contents(
             for passage, words in zip(ready.passages, ready.terms):
                 chunks.append(passage.chunk)
                 embedded.append(None)
-                chunk_terms.append(words)
+                term_ids.add(words.split())
                 pending.add(len(chunks) - 1, passage, passage.chunk.end - covered)
                 covered = passage.chunk.end
             bar.update(len(doc.text) - covered)
             (summary.updated if doc.id in old_ids else summary.added).append(doc.id)
             pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)
         pending.embed()
-        bm25 = Store.lexical_index(chunks, chunk_terms, config.bm25_k1, config.bm25_b)  # while the last chunks embed
+        bm25 = Store.lexical_index(term_ids, config.bm25_k1, config.bm25_b)  # while the last chunks embed
         pending.finish()
     renamed_from = {old for old, _ in summary.renamed}
     summary.removed = sorted(i for i in old_ids if i not in current_ids and i not in renamed_from)

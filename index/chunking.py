@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 import tiktoken
 
-from index.wordpieces import Tokens, WordPieces
+from index.wordpieces import Tokens, TokenSpan, WordPieces
 
 #: Words that end with a period without ending the sentence ("Feb. 23", "Mr. Smith", "U.S. Army").
 ABBREVIATIONS = frozenset(
@@ -114,8 +114,8 @@ class Passage:
     they were cut from the document's own (None: the chunk's text is tokenized on its own)."""
 
     chunk: Chunk
-    sentences: list[tuple[int, int]]
-    tokens: Tokens | None
+    sentences: np.ndarray  # (count, 2) int64
+    tokens: TokenSpan | None
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,8 @@ class Chunker:
                 sentences = [_strip(text, max(unit.start, piece_start), min(unit.end, piece_end))
                              for unit in units[first : last + 1] if unit.start < piece_end and piece_start < unit.end]
                 chunk = Chunk(doc_id, piece_start, piece_end, text[piece_start:piece_end])
-                passages.append(Passage(chunk, [(s, e) for s, e in sentences if e > s], window))
+                sentences = np.array([(s, e) for s, e in sentences if e > s], dtype=np.int64).reshape(-1, 2)
+                passages.append(Passage(chunk, sentences, window))
         return passages
 
     def _fits(self, tokens: int, model_tokens: int) -> bool:

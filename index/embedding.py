@@ -14,7 +14,7 @@ from index.config import DEFAULT_MODEL, TORCH_RUNTIMES
 from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
 from index.onnx_model import resolve_runtime
 from index.pooling import Spans, pool_spans_batch
-from index.wordpieces import Tokens, WordPieces, length_sorted_batches
+from index.wordpieces import TokenSpan, WordPieces, length_sorted_batches
 
 #: Names under which the packaged default model is known; they load it from the installed package.
 _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
@@ -95,7 +95,7 @@ class TorchEmbedding:
         self.dimension = int(self.model.get_embedding_dimension())
 
     def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int,
-                 tokens: Sequence[Tokens | None]) -> list[tuple[np.ndarray, np.ndarray]]:
+                 tokens: Sequence[TokenSpan | None]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per text: its unit sentence embedding and its spans' pooled vectors (index.pooling), pooled on the
         model's device: only those leave it, not the token embeddings. A text's `tokens`, where given, spare
         tokenizing it again."""
@@ -168,7 +168,7 @@ class Embedder:
 
     def encode_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None,
-        tokens: Sequence[Tokens | None] = (),
+        tokens: Sequence[TokenSpan | None] = (),
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Unit vectors of `texts` (float32), and float16 unit vectors of the `[start, end)` character spans
         inside each text, pooled from the same forward pass (the text's token embeddings that start inside the

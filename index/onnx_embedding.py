@@ -13,7 +13,7 @@ import numpy as np
 
 from index.onnx_model import OnnxModel, files_digest
 from index.pooling import Spans, pool_spans
-from index.wordpieces import Tokens, WordPieces, length_sorted_batches
+from index.wordpieces import TokenSpan, WordPieces, length_sorted_batches
 
 #: The sentence-transformers modules this runtime reproduces; other pipelines need the torch runtime.
 TRANSFORMER, POOLING, NORMALIZE = "Transformer", "Pooling", "Normalize"
@@ -89,7 +89,7 @@ class OnnxEmbedding:
         key = files_digest(Path(location), details="sentence-transformers embedding")
         self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize=quantize)
 
-    def outputs(self, texts: list[str], batch_size: int, tokens: Sequence[Tokens | None] = ()
+    def outputs(self, texts: list[str], batch_size: int, tokens: Sequence[TokenSpan | None] = ()
                 ) -> list[tuple[np.ndarray, np.ndarray, list]]:
         """Per text: its token embeddings (no padding), its sentence embedding pooled as the model says, and
         its tokens' character offsets. A text's `tokens`, where given, spare tokenizing it again."""
@@ -105,7 +105,7 @@ class OnnxEmbedding:
         return outputs
 
     def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int,
-                 tokens: Sequence[Tokens | None]) -> list[tuple[np.ndarray, np.ndarray]]:
+                 tokens: Sequence[TokenSpan | None]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per text: its unit sentence embedding and its spans' pooled vectors (index.pooling)."""
         result = []
         for (embeddings, vector, offsets), text_spans in zip(self.outputs(texts, batch_size, tokens), spans):

@@ -19,7 +19,6 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -33,7 +32,7 @@ from index.dense import dense_kind, make_dense, searchable
 from index.documents import Document
 from index.errors import StoreError
 from index.rows import RowFile
-from index.terms import terms
+from index.terms import TermIds, terms
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
@@ -86,7 +85,10 @@ class Store:
         kind = dense_kind(dense_index, len(chunks))
         dense = make_dense(np.stack([e.vector for e in embedded]).astype(np.float32, copy=False), kind)
         if bm25 is None:
-            bm25 = cls.lexical_index(chunks, (), k1, b)
+            term_ids = TermIds()
+            for chunk in chunks:
+                term_ids.add(terms(chunk.text))
+            bm25 = cls.lexical_index(term_ids, k1, b)
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,
@@ -101,10 +103,10 @@ class Store:
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
 
     @staticmethod
-    def lexical_index(chunks: list[Chunk], chunk_terms: Sequence[list[str] | None], k1: float, b: float) -> bm25s.BM25:
-        """BM25(k1, b) over the chunks' terms: `chunk_terms[i]` where given and not None, else computed."""
+    def lexical_index(term_ids: TermIds, k1: float, b: float) -> bm25s.BM25:
+        """BM25(k1, b) over the chunks' terms, as ids."""
         bm25 = bm25s.BM25(k1=k1, b=b)
-        bm25.index(_term_ids(chunks, chunk_terms), show_progress=False)
+        bm25.index((term_ids.ids, term_ids.vocabulary), show_progress=False)
         return bm25
 
     @cached_property
@@ -231,16 +233,6 @@ class Store:
                 f"rebuild it with `qa index --rebuild --index {index_dir}`."
             )
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
-
-
-def _term_ids(chunks: list[Chunk], chunk_terms: Sequence[list[str] | None]) -> tuple[list[list[int]], dict[str, int]]:
-    """Each chunk's terms (`chunk_terms[i]`, else computed) as ids, and the vocabulary (id 0 is the empty term,
-    which scores nothing): a list of shared ints per chunk instead of a list of new strings."""
-    vocabulary = {"": 0}
-    known = list(chunk_terms) or [None] * len(chunks)
-    ids = [[vocabulary.setdefault(word, len(vocabulary)) for word in (words if words is not None else terms(chunk.text))]
-           for chunk, words in zip(chunks, known)]
-    return ids, vocabulary
 
 
 def _fsync(path: Path) -> None:

@@ -1,8 +1,10 @@
-"""Terms: the lowercased, stemmed content words that BM25 and lexical evidence count."""
+"""Terms: the lowercased, stemmed content words that BM25 and lexical evidence count, and TermIds, their ids
+as BM25 indexes them."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import Stemmer
@@ -31,3 +33,17 @@ def terms(text: str) -> list[str]:
     words = [word for word in _WORD.findall(text.lower()) if word not in STOPWORDS]
     return _stemmer().stemWords(words)
 
+
+
+class TermIds:
+    """Chunks' terms as ids into one vocabulary that grows as chunks are added (id 0 is the empty term, which
+    scores nothing): what bm25s indexes, a list of shared ints per chunk instead of a list of new strings."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {"": 0}
+        self.ids: list[list[int]] = []
+
+    def add(self, words: Iterable[str]) -> None:
+        """The next chunk's terms."""
+        vocabulary = self.vocabulary
+        self.ids.append([vocabulary.setdefault(word, len(vocabulary)) for word in words])

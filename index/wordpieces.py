@@ -30,17 +30,17 @@ class Tokens:
     """A text's tokens without special tokens: ids, `[start, end)` character offsets, and the word (piece of the
     pre-tokenizer) each comes from."""
 
-    ids: np.ndarray  # (count,) int64
-    offsets: np.ndarray  # (count, 2) int64
-    words: np.ndarray  # (count,) int64
+    ids: np.ndarray  # (count,) int32
+    offsets: np.ndarray  # (count, 2) int32
+    words: np.ndarray  # (count,) int32
 
-    def window(self, start: int, end: int) -> Tokens | None:
-        """The tokens of the text's `[start, end)`, offsets counted from `start`, when no word crosses either end
-        (then they are what tokenizing that text alone gives); None when one does."""
+    def window(self, start: int, end: int) -> TokenSpan | None:
+        """The tokens of the text's `[start, end)` when no word crosses either end (then they are what tokenizing
+        that text alone gives); None when one does."""
         first, last = np.searchsorted(self.offsets[:, 0], (start, end))
         if not (self._clean(first, start) and self._clean(last, end)):
             return None
-        return Tokens(self.ids[first:last], self.offsets[first:last] - start, self.words[first:last])
+        return TokenSpan(self, int(first), int(last), start)
 
     def _clean(self, token: int, position: int) -> bool:
         """Whether the cut at character `position`, just before token number `token`, falls between words."""
@@ -48,6 +48,26 @@ class Tokens:
             return True
         before_ends_first = self.offsets[token - 1, 1] <= position
         return bool(before_ends_first and (token == len(self.ids) or self.words[token - 1] != self.words[token]))
+
+
+@dataclass(frozen=True)
+class TokenSpan:
+    """Tokens `first` to `last` of a text's `tokens`, for the part of the text that starts at character `start`:
+    a chunk's tokens, sharing its document's arrays (one copy of them travels from a worker process)."""
+
+    tokens: Tokens
+    first: int
+    last: int
+    start: int
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.tokens.ids[self.first : self.last]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Offsets counted from `start`."""
+        return self.tokens.offsets[self.first : self.last] - self.start
 
 
 @dataclass
@@ -135,15 +155,15 @@ class WordPieces:
         """All tokens of `text`, without special tokens, untruncated."""
         encoding = self._tokenizer().encode(text, add_special_tokens=False)
         count = len(encoding.ids)
-        offsets = np.fromiter(itertools.chain.from_iterable(encoding.offsets), dtype=np.int64, count=2 * count)
-        words = np.fromiter((-1 if word is None else word for word in encoding.word_ids), dtype=np.int64, count=count)
-        return Tokens(np.array(encoding.ids, dtype=np.int64), offsets.reshape(-1, 2), words)
+        offsets = np.fromiter(itertools.chain.from_iterable(encoding.offsets), dtype=np.int32, count=2 * count)
+        words = np.fromiter((-1 if word is None else word for word in encoding.word_ids), dtype=np.int32, count=count)
+        return Tokens(np.array(encoding.ids, dtype=np.int32), offsets.reshape(-1, 2), words)
 
     def offsets(self, text: str) -> list[tuple[int, int]]:
         """The character span of each token of `text`, without special tokens, untruncated."""
         return self._tokenizer().encode(text, add_special_tokens=False).offsets
 
-    def batch(self, texts: list[str], max_length: int, tokens: Sequence[Tokens | None] = ()) -> Batch:
+    def batch(self, texts: list[str], max_length: int, tokens: Sequence[TokenSpan | None] = ()) -> Batch:
         """`texts` with special tokens, each cut to `max_length` tokens; a text whose `tokens` are given (by
         `Tokens.window`) is not tokenized again."""
         tokens = list(tokens) or [None] * len(texts)
@@ -154,13 +174,13 @@ class WordPieces:
             return batch
         return self._with_tokens(batch, given, [tokens[row] for row in given], len(texts), max_length)
 
-    def _with_tokens(self, encoded: Batch, rows: list[int], tokens: list[Tokens], count: int, max_length: int) -> Batch:
+    def _with_tokens(self, encoded: Batch, rows: list[int], tokens: list[TokenSpan], count: int, max_length: int) -> Batch:
         """A batch of `count` texts: rows `rows` built from `tokens` (special tokens around, cut to `max_length`
         in all) the way the tokenizer encodes a single text, in whole arrays; the others from `encoded` (whose
         `rows_of` names their rows)."""
         (before, before_types), (after, after_types) = self._before, self._after
         kept = max(max_length - len(before) - len(after), 0)
-        lengths = np.array([min(len(t.ids), kept) for t in tokens], dtype=np.int64)
+        lengths = np.array([min(t.last - t.first, kept) for t in tokens], dtype=np.int64)
         width = max(int(lengths.max()) + len(before) + len(after), encoded.arrays["input_ids"].shape[1])
         columns = np.arange(width)
         body = (columns >= len(before)) & (columns < len(before) + lengths[:, None])
