@@ -287,10 +287,10 @@ def _contents(
                 embedded.append(None)
                 term_ids.add(words.split())
                 pending.add(len(chunks) - 1, passage, passage.chunk.end - covered)
+                pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)  # a long document in several blocks
                 covered = passage.chunk.end
             bar.update(len(doc.text) - covered)
             (summary.updated if doc.id in old_ids else summary.added).append(doc.id)
-            pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)
         pending.embed()
         bm25 = Store.lexical_index(term_ids, config.bm25_k1, config.bm25_b)  # while the last chunks embed
         pending.finish()

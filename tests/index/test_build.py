@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from index.build import build
 from index.config import IndexConfig
+from index.embedding import Embedder
 from index.errors import DocsError
 from index.store import Store
 from tests.conftest import SEEDS
@@ -32,6 +34,7 @@ class CountingEmbedder:
 
     def encode_passages(self, texts, spans, progress=None, tokens=()):
         self.embedded += len(texts)
+        self.blocks = getattr(self, "blocks", 0) + 1
         return self.inner.encode_passages(texts, spans, progress, tokens)
 
 
@@ -93,6 +96,20 @@ def test_vectors_of_another_precision_are_embedded_again(docs, tmp_path, embedde
     summary = build(docs, index, embedder=counting)
     assert "precision changed from int8 to float32" in summary.full_rebuild_reason
     assert counting.embedded == summary.chunks and Store.load(index).manifest["precision"] == "float32"
+
+
+def test_a_document_embedded_in_several_blocks_gets_the_same_vectors(docs, tmp_path):
+    embedder = Embedder(device="cpu", runtime="onnx")  # float32: int8 activations are scaled per batch
+    build(docs, tmp_path / "one", embedder=embedder)
+    counting = CountingEmbedder(embedder)
+    counting.batch_size = 1  # a block of BATCHES_PER_BLOCK chunks: the seed article's 5 chunks take two
+    build(docs, tmp_path / "blocks", embedder=counting)
+    assert counting.blocks == 2 and counting.embedded == len(Store.load(tmp_path / "one").chunks)
+    one, blocks = Store.load(tmp_path / "one"), Store.load(tmp_path / "blocks")
+    np.testing.assert_allclose(blocks.vectors(), one.vectors(), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(blocks.sentence_vectors, dtype=np.float32),
+                               np.asarray(one.sentence_vectors, dtype=np.float32), atol=2e-3)
+    np.testing.assert_array_equal(blocks.sentences, one.sentences)
 
 
 def test_rebuild_embeds_everything(docs, tmp_path, embedder):
