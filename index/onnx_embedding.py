@@ -100,8 +100,8 @@ class OnnxEmbedding:
             hidden = self.onnx.run(batch.arrays)[0]
             mask = batch.arrays["attention_mask"].astype(bool)
             for position, row in enumerate(rows):
-                tokens = hidden[position][mask[position]]
-                outputs[row] = (tokens, self._pool(tokens), batch.offsets[position][mask[position]])
+                embeddings = hidden[position][mask[position]]
+                outputs[row] = (embeddings, self._pool(embeddings), batch.offsets[position][mask[position]])
         return outputs
 
     def passages(self, texts: list[str], spans: Sequence[Spans], batch_size: int,

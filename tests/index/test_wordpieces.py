@@ -1,9 +1,11 @@
 """WordPieces: a batch built from a document's token slices is the batch the tokenizer makes of the texts."""
 
 import numpy as np
+import pytest
 
 from index.chunking import Chunker
 from index.documents import read_folder
+from index.embedding import Embedder
 from tests.conftest import SEEDS
 
 
@@ -30,3 +32,18 @@ def test_a_tokenizer_that_adds_context_is_not_sliced(tmp_path):
     tokenizer = Tokenizer(models.BPE(vocab={"a": 0, "Ġ": 1}, merges=[]))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     assert not WordPieces(tokenizer, 0).sliceable
+
+
+@pytest.mark.parametrize("runtime", ["onnx-int8", "torch"])
+def test_sliced_tokens_give_the_vectors_of_tokenized_texts_batch_after_batch(runtime, embedder, monkeypatch):
+    embedder = embedder if runtime == embedder.runtime else Embedder(device="cpu", runtime=runtime)
+    text = read_folder(SEEDS)[0][0].text * 3
+    passages = Chunker(200, 80, embedder.max_tokens, embedder.wordpieces).passages("x", text)
+    texts, spans = [p.chunk.text for p in passages], [p.sentences - p.chunk.start for p in passages]
+    monkeypatch.setattr(embedder, "batch_size", 2)  # many batches
+    vectors, pooled = embedder.encode_passages(texts, spans, tokens=[p.tokens for p in passages])
+    expected_vectors, expected_pooled = embedder.encode_passages(texts, spans)
+    assert len(texts) > 4 and all(p.tokens is not None for p in passages)
+    np.testing.assert_allclose(vectors, expected_vectors, atol=1e-6)
+    for got, want in zip(pooled, expected_pooled):
+        np.testing.assert_array_equal(got, want)
