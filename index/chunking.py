@@ -174,7 +174,7 @@ class Chunker:
     def _units(self, text: str, tokens: Tokens | None) -> list[_Unit]:
         sentences = split_sentences(text)
         if tokens is not None:  # the document's tokens that start inside each sentence
-            bounds = np.searchsorted(tokens.offsets[:, 0], np.array(sentences, dtype=np.int64).reshape(-1, 2))
+            bounds = np.searchsorted(tokens.starts, np.array(sentences, dtype=tokens.starts.dtype).reshape(-1, 2))
             model_counts = (bounds[:, 1] - bounds[:, 0]).tolist()
         else:
             model_counts = self.wordpieces.count([text[s:e] for s, e in sentences])

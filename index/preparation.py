@@ -20,7 +20,7 @@ from index.terms import terms
 PARALLEL_FROM_CHARS = 2_000_000
 #: Characters of text per worker process at least (fewer processes for less text).
 CHARS_PER_WORKER = 500_000
-#: Documents sent to a worker at a time.
+#: Documents sent to a worker at a time, at most.
 DOCUMENTS_PER_TASK = 4
 
 
@@ -40,8 +40,8 @@ def prepare(chunker: Chunker, document: Document) -> Prepared:
 
 
 class Preparer:
-    """Prepares documents with `chunker`, in up to `workers` processes (0: one per available CPU core) when
-    there is at least PARALLEL_FROM_CHARS of text, else here."""
+    """Prepares documents with `chunker`, in up to `workers` processes (0: one per available CPU core, and never
+    more than there are documents) when there is at least PARALLEL_FROM_CHARS of text, else here."""
 
     def __init__(self, chunker: Chunker, workers: int = 0) -> None:
         self.chunker = chunker
@@ -50,7 +50,7 @@ class Preparer:
     def prepare(self, documents: list[Document]) -> Iterator[Prepared]:
         """Each document's Prepared, in order, as soon as it is ready (workers run ahead of the caller)."""
         characters = sum(len(document.text) for document in documents)
-        workers = min(self.workers, math.ceil(characters / CHARS_PER_WORKER))
+        workers = min(self.workers, math.ceil(characters / CHARS_PER_WORKER), len(documents))
         done = 0
         if characters >= PARALLEL_FROM_CHARS and workers > 1:
             try:
@@ -67,7 +67,9 @@ class Preparer:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(workers, multiprocessing.get_context(method), initializer=_start,
                                  initargs=(self.chunker,)) as pool:
-            yield from pool.map(_prepare_here, documents, chunksize=DOCUMENTS_PER_TASK)
+            # Tasks of a few documents cost less to hand over; small ones still share large folders evenly.
+            per_task = max(1, min(DOCUMENTS_PER_TASK, len(documents) // (4 * workers)))
+            yield from pool.map(_prepare_here, documents, chunksize=per_task)
 
 
 _chunker: Chunker | None = None

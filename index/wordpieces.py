@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,9 @@ import numpy as np
 
 #: The arrays a batch holds, as transformers names them.
 INPUTS = ("input_ids", "token_type_ids", "attention_mask")
+#: Characters of a long text tokenized at a time (`WordPieces.tokens`).
+SEGMENT_CHARS = 1_000_000
+_WHITE_SPACE = re.compile(r"[ \t\n\r]")
 #: Tokenizer steps under which a text's tokens are those of the whole text that fall inside it, wherever the text
 #: is cut between two words: each word is split alone (no pieces join across a word break, no context is added).
 SLICEABLE = {"model": ("WordPiece",), "pre_tokenizer": ("BertPreTokenizer",), "normalizer": (None, "BertNormalizer")}
@@ -28,16 +32,22 @@ def length_sorted_batches(texts: list[str], size: int) -> list[np.ndarray]:
 @dataclass(frozen=True)
 class Tokens:
     """A text's tokens without special tokens: ids, `[start, end)` character offsets, and the word (piece of the
-    pre-tokenizer) each comes from."""
+    pre-tokenizer) each comes from; int32 arrays, searched without copies."""
 
-    ids: np.ndarray  # (count,) int32
-    offsets: np.ndarray  # (count, 2) int32
-    words: np.ndarray  # (count,) int32
+    ids: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    words: np.ndarray
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """(count, 2): each token's start and end."""
+        return np.stack((self.starts, self.ends), axis=1)
 
     def window(self, start: int, end: int) -> TokenSpan | None:
         """The tokens of the text's `[start, end)` when no word crosses either end (then they are what tokenizing
         that text alone gives); None when one does."""
-        first, last = np.searchsorted(self.offsets[:, 0], (start, end))
+        first, last = np.searchsorted(self.starts, np.array((start, end), dtype=self.starts.dtype))  # same dtype: no copy
         if not (self._clean(first, start) and self._clean(last, end)):
             return None
         return TokenSpan(self, int(first), int(last), start)
@@ -46,7 +56,7 @@ class Tokens:
         """Whether the cut at character `position`, just before token number `token`, falls between words."""
         if token == 0:
             return True
-        before_ends_first = self.offsets[token - 1, 1] <= position
+        before_ends_first = self.ends[token - 1] <= position
         return bool(before_ends_first and (token == len(self.ids) or self.words[token - 1] != self.words[token]))
 
 
@@ -67,7 +77,8 @@ class TokenSpan:
     @property
     def offsets(self) -> np.ndarray:
         """Offsets counted from `start`."""
-        return self.tokens.offsets[self.first : self.last] - self.start
+        first, last = self.first, self.last
+        return np.stack((self.tokens.starts[first:last], self.tokens.ends[first:last]), axis=1) - self.start
 
 
 @dataclass
@@ -152,12 +163,26 @@ class WordPieces:
         return [len(encoding.ids) for encoding in self._tokenizer().encode_batch(texts, add_special_tokens=False)]
 
     def tokens(self, text: str) -> Tokens:
-        """All tokens of `text`, without special tokens, untruncated."""
+        """All tokens of `text`, without special tokens, untruncated. A sliceable tokenizer reads a long text in
+        pieces of about SEGMENT_CHARS cut at white space (the same tokens), which bounds the memory it takes."""
+        parts, first = [], 0
+        while first < len(text):
+            cut = _WHITE_SPACE.search(text, first + SEGMENT_CHARS) if self.sliceable else None
+            last = cut.start() if cut else len(text)
+            parts.append(self._segment(text[first:last], first, parts[-1][3].max(initial=-1) + 1 if parts else 0))
+            first = last
+        return Tokens(*(np.concatenate([part[column] for part in parts]) if parts else np.zeros(0, np.int32)
+                        for column in range(4)))
+
+    def _segment(self, text: str, shift: int, first_word: int) -> tuple[np.ndarray, ...]:
+        """ids, starts, ends and words of `text`, its offsets shifted by `shift` and its words by `first_word`."""
         encoding = self._tokenizer().encode(text, add_special_tokens=False)
         count = len(encoding.ids)
         offsets = np.fromiter(itertools.chain.from_iterable(encoding.offsets), dtype=np.int32, count=2 * count)
         words = np.fromiter((-1 if word is None else word for word in encoding.word_ids), dtype=np.int32, count=count)
-        return Tokens(np.array(encoding.ids, dtype=np.int32), offsets.reshape(-1, 2), words)
+        offsets = offsets.reshape(-1, 2) + shift
+        return (np.array(encoding.ids, dtype=np.int32), offsets[:, 0].copy(), offsets[:, 1].copy(),
+                np.where(words < 0, -1, words + first_word).astype(np.int32))
 
     def offsets(self, text: str) -> list[tuple[int, int]]:
         """The character span of each token of `text`, without special tokens, untruncated."""

@@ -24,6 +24,7 @@ def test_workers_prepare_what_this_process_prepares(embedder, monkeypatch):
     here = [prepare(chunker, document) for document in documents]
     in_workers = list(Preparer(chunker, workers=2).prepare(documents))
     assert from_workers == [2] * 12 and len(in_workers) == len(here) == 12
+    assert len(list(Preparer(chunker, workers=2).prepare(documents[:1]))) == 1 and len(from_workers) == 12  # one: here
     for got, expected in zip(in_workers, here):
         assert got.terms == expected.terms
         assert [p.chunk for p in got.passages] == [p.chunk for p in expected.passages]

@@ -47,3 +47,14 @@ def test_sliced_tokens_give_the_vectors_of_tokenized_texts_batch_after_batch(run
     np.testing.assert_allclose(vectors, expected_vectors, atol=1e-6)
     for got, want in zip(pooled, expected_pooled):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_long_text_is_tokenized_in_pieces_to_the_same_tokens(embedder, monkeypatch):
+    text = read_folder(SEEDS)[0][0].text + "\n\n东京 Café naïve, U.S.-made.\tend"
+    whole = embedder.wordpieces.tokens(text)
+    monkeypatch.setattr("index.wordpieces.SEGMENT_CHARS", 50)  # dozens of pieces
+    pieces = embedder.wordpieces.tokens(text)
+    for name in ("ids", "starts", "ends"):
+        np.testing.assert_array_equal(getattr(pieces, name), getattr(whole, name), err_msg=name)
+    assert pieces.starts.dtype == np.int32 and len(np.unique(pieces.words)) == len(np.unique(whole.words))
+    assert all(pieces.window(s, e) is not None for s, e in [(0, text.index(" ", 40)), (len(text) - 3, len(text))])
