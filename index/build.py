@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
-import numpy as np
 from tqdm import tqdm
 
 from index.chunking import Chunk, Chunker, Passage
