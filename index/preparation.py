@@ -45,7 +45,7 @@ class Preparer:
 
     def __init__(self, chunker: Chunker, workers: int = 0) -> None:
         self.chunker = chunker
-        self.workers = workers or len(os.sched_getaffinity(0))
+        self.workers = workers or _available_cores()
 
     def prepare(self, documents: list[Document]) -> Iterator[Prepared]:
         """Each document's Prepared, in order, as soon as it is ready (workers run ahead of the caller)."""
@@ -65,11 +65,21 @@ class Preparer:
     def _in_workers(self, documents: list[Document], workers: int) -> Iterator[Prepared]:
         # Forked workers start at once and need no importable main script; they use no GPU and no PyTorch.
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(workers, multiprocessing.get_context(method), initializer=_start,
-                                 initargs=(self.chunker,)) as pool:
+        pool = ProcessPoolExecutor(workers, multiprocessing.get_context(method), initializer=_start,
+                                   initargs=(self.chunker,))
+        try:
             # Tasks of a few documents cost less to hand over; small ones still share large folders evenly.
             per_task = max(1, min(DOCUMENTS_PER_TASK, len(documents) // (4 * workers)))
             yield from pool.map(_prepare_here, documents, chunksize=per_task)
+        finally:  # a build that stops early (an error, Ctrl-C) does not wait for the documents left
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _available_cores() -> int:
+    """The CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 _chunker: Chunker | None = None

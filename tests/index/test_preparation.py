@@ -31,3 +31,4 @@ def test_workers_prepare_what_this_process_prepares(embedder, monkeypatch):
         assert [p.sentences.tolist() for p in got.passages] == [p.sentences.tolist() for p in expected.passages]
         assert [p.tokens.ids.tolist() for p in got.passages] == [p.tokens.ids.tolist() for p in expected.passages]
         assert len({id(p.tokens.tokens) for p in got.passages}) == 1  # the document's tokens travelled once
+
