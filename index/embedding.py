@@ -21,8 +21,6 @@ _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[-1]}
 
 #: Builds of more batches than this show a progress bar.
 PROGRESS_MIN_BATCHES = 4
-#: Texts tokenized at once when counting tokens.
-COUNT_BLOCK = 1024
 #: The runtimes `auto` picks for embeddings on the CPU and on a GPU (measured in BENCHMARKS.md).
 CPU_RUNTIME = "onnx-int8"
 GPU_RUNTIME = "torch-fp16"
@@ -161,10 +159,7 @@ class Embedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Number of the model's own tokens in each text, without special tokens and untruncated."""
-        counts = []
-        for first in range(0, len(texts), COUNT_BLOCK):  # in blocks: a large file's token ids never pile up
-            counts.extend(self.wordpieces.count(list(texts[first : first + COUNT_BLOCK])))
-        return counts
+        return self.wordpieces.count(texts)
 
     def encode_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], progress: bool | None = None,

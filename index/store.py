@@ -81,7 +81,9 @@ class Store:
         sentences = np.empty((sum(counts), 3), dtype=np.int64)
         sentences[:, 0] = np.repeat(np.arange(len(embedded)), counts)
         sentences[:, 1:] = np.concatenate([e.sentences for e in embedded]).reshape(-1, 2)
-        sentence_vectors = np.concatenate([e.sentence_vectors for e in embedded]).astype(np.float16, copy=False)
+        # Cast into the float16 table as they are copied: reused rows come as float32, and no float32 table is made.
+        sentence_vectors = np.empty((len(sentences), dimension), dtype=np.float16)
+        np.concatenate([e.sentence_vectors for e in embedded], out=sentence_vectors, casting="same_kind")
         kind = dense_kind(dense_index, len(chunks))
         dense = make_dense(np.stack([e.vector for e in embedded]).astype(np.float32, copy=False), kind)
         if bm25 is None:

@@ -34,7 +34,6 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
-
 class TermIds:
     """Chunks' terms as ids into one vocabulary that grows as chunks are added (id 0 is the empty term, which
     scores nothing): what bm25s indexes, a list of shared ints per chunk instead of a list of new strings."""

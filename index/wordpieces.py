@@ -15,6 +15,8 @@ import numpy as np
 
 #: The arrays a batch holds, as transformers names them.
 INPUTS = ("input_ids", "token_type_ids", "attention_mask")
+#: Texts tokenized at once when counting tokens.
+COUNT_BLOCK = 1024
 #: Characters of a long text tokenized at a time (`WordPieces.tokens`).
 SEGMENT_CHARS = 1_000_000
 _WHITE_SPACE = re.compile(r"[ \t\n\r]")
@@ -158,9 +160,14 @@ class WordPieces:
             self._copies[key] = tokenizer
         return self._copies[key]
 
-    def count(self, texts: list[str]) -> list[int]:
-        """Tokens in each text, without special tokens and untruncated."""
-        return [len(encoding.ids) for encoding in self._tokenizer().encode_batch(texts, add_special_tokens=False)]
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """Tokens in each text, without special tokens and untruncated; in blocks of COUNT_BLOCK texts, so that a
+        large file's token ids never pile up."""
+        counts = []
+        for first in range(0, len(texts), COUNT_BLOCK):
+            block = list(texts[first : first + COUNT_BLOCK])
+            counts.extend(len(encoding.ids) for encoding in self._tokenizer().encode_batch(block, add_special_tokens=False))
+        return counts
 
     def tokens(self, text: str) -> Tokens:
         """All tokens of `text`, without special tokens, untruncated. A sliceable tokenizer reads a long text in

@@ -87,7 +87,7 @@ def test_token_counts_are_the_same_in_blocks_and_as_transformers_counts(embedder
     texts = ["Armenia froze its participation.", "", "Nikol Pashinyan said so on Feb. 23 in Yerevan.", "CSTO"] * 3
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_MODEL))
     whole = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-    monkeypatch.setattr("index.embedding.COUNT_BLOCK", 5)
+    monkeypatch.setattr("index.wordpieces.COUNT_BLOCK", 5)
     assert embedder.count_tokens(texts) == whole and len(whole) == 12
 
 
