@@ -72,8 +72,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         ("stride", int, "tokens shared by consecutive windows (default 128)"),
         ("negatives", float, "chance of also asking a question of another paragraph (default 0.2)"),
         ("hard-negatives", float, "chance of each hard negative of a question: its paragraph without the answer, "
-                                  "its answering sentence negated, a name or number swapped, the question negated, a word "
-                                  "swapped for its opposite, a number altered (default 0)"),
+                                  "a name or number swapped, negated, a word swapped for its opposite (default 0)"),
         ("start", str, "a trained reader folder to continue from (default: the base model)"),
         ("minutes", float, "stop after this many minutes of training"),
         ("max-steps", int, "stop after this many steps"),

@@ -148,13 +148,10 @@ def negated(example: Example, rng: random.Random) -> Example | None:
     answering = " ".join(example.context[s:e] for s, e in example.sentences()[0])  # (split only when needed)
     if _NEGATION.search(answering):
         return None
-    return Example(_negate(example.question, auxiliary), example.context, -1, "")
-
-
-def _negate(text: str, auxiliary: re.Match) -> str:
-    """`text` with the auxiliary verb `auxiliary` negated (see _NEGATED), keeping a capital first letter."""
     word = auxiliary.group()
-    return text[: auxiliary.start()] + word[0] + _NEGATED[word.lower()][1:] + text[auxiliary.end():]
+    negation = word[0] + _NEGATED[word.lower()][1:]  # (keeps a capital first letter)
+    return Example(example.question[: auxiliary.start()] + negation + example.question[auxiliary.end():],
+                   example.context, -1, "")
 
 
 def opposite(example: Example, rng: random.Random) -> Example | None:
@@ -169,51 +166,14 @@ def opposite(example: Example, rng: random.Random) -> Example | None:
                    example.context, -1, "")
 
 
-def denied(example: Example, rng: random.Random) -> Example | None:
-    """The context with the answering sentence negated at its last auxiliary verb before the answer ("was
-    founded in 1850" becomes "was not founded in 1850"), where neither the question nor that sentence says
-    "not" already: the context no longer asserts the answer."""
-    if _NEGATION.search(example.question):
-        return None
-    sentence = next(iter(example.sentences()[0]), None)  # the first that holds the answer
-    if sentence is None or _NEGATION.search(example.context[sentence[0] : sentence[1]]):
-        return None
-    before = [m for m in _AUXILIARY.finditer(example.context, sentence[0], min(sentence[1], example.answer_start))]
-    if not before:
-        return None
-    return Example(example.question, _negate(example.context, before[-1]), -1, "")
-
-
-#: A number: what an altered-number negative changes in a question.
-_NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
-
-
-def altered_number(example: Example, rng: random.Random) -> Example | None:
-    """The question with one digit of one of its numbers changed, so that it asks about a number the context
-    never gives ("1/200th" where the context says "1/2000th" has the same kind of look)."""
-    numbers = [m for m in _NUMBER.finditer(example.question) if m.group() in example.context]
-    if not numbers:
-        return None
-    number = rng.choice(numbers)
-    digits = [i for i, character in enumerate(number.group()) if character.isdigit()]
-    position = rng.choice(digits[1:] or digits)  # (the first digit is kept: 1866 may become 1266, not 8866)
-    choices = [d for d in "0123456789" if d != number.group()[position] and (d != "0" or position != digits[0])]
-    text = number.group()[:position] + rng.choice(choices) + number.group()[position + 1 :]
-    if re.search(rf"(?<![\d,.]){re.escape(text)}(?![\d])", example.context):
-        return None
-    return Example(example.question[: number.start()] + text + example.question[number.end() :],
-                   example.context, -1, "")
-
-
 #: The unanswerable look-alikes made of each answerable example, in the manner of SQuAD 2.0's.
-HARD_NEGATIVES = (without_answer, swapped_name, negated, opposite, denied, altered_number)
+HARD_NEGATIVES = (without_answer, swapped_name, negated, opposite)
 
 
 def hard_negatives(example: Example, rng: random.Random) -> list[Example]:
     """Unanswerable look-alikes of an answerable example, written as SQuAD 2.0's are, so that the context still
-    looks as if it answered them: the context without the answer or with its answering sentence negated; the
-    question with a name swapped, negated, with a word swapped for its opposite or a number altered (see
-    HARD_NEGATIVES)."""
+    looks as if it answered them: the context without the answer; the question with a name swapped, negated,
+    or with a word swapped for its opposite (see HARD_NEGATIVES)."""
     return [negative for make in HARD_NEGATIVES if (negative := make(example, rng)) is not None]
 
 

@@ -9,8 +9,7 @@ from index.config import DEFAULT_MODEL
 from qa.reader_model import MANIFEST, ReaderModel, base_model
 from qa.span import decode
 from qa.training import (
-    Example, TrainingSettings, altered_number, denied, features, hard_negatives, measure, negated, opposite,
-    read_squad, train,
+    Example, TrainingSettings, features, hard_negatives, measure, negated, opposite, read_squad, train,
 )
 
 CONTEXTS = [
@@ -86,31 +85,8 @@ def test_opposite_swaps_a_word_the_context_never_uses():
     assert opposite(Example("What was the last freeze?", said, said.index("Feb. 23"), "Feb. 23"), random.Random(0)) is None
 
 
-def test_denied_negates_the_answering_sentence_at_its_last_auxiliary_before_the_answer():
-    context = "Armenia is in the CSTO. Its membership was frozen on Feb. 23 and is under review. Russia objected."
-    example = Example("When was it frozen?", context, context.index("Feb. 23"), "Feb. 23")
-    assert denied(example, random.Random(0)) == Example(
-        "When was it frozen?", context.replace("membership was frozen", "membership was not frozen"), -1, "")
-    assert denied(armenia("When did Armenia freeze it?"), random.Random(0)) is None  # no auxiliary before the answer
-    assert denied(Example("When was it not frozen?", context, context.index("Feb. 23"), "Feb. 23"),
-                  random.Random(0)) is None
-    said = "It was not lifted: it was frozen on Feb. 23."
-    assert denied(Example("When was it frozen?", said, said.index("Feb. 23"), "Feb. 23"), random.Random(0)) is None
-
-
-def test_altered_number_asks_about_a_number_the_context_never_gives():
-    context = "The plant opened in 1866 and employed 40 people. It closed in 1901."
-    example = Example("How many people did it employ in 1866?", context, context.index("40"), "40")
-    for seed in range(20):
-        altered = altered_number(example, random.Random(seed))
-        (number,) = set(altered.question.rstrip("?").split()) - set(example.question.rstrip("?").split())
-        assert altered.answer_start == -1 and number not in context
-        assert number.startswith("1") and len(number) == 4  # the first digit is kept: 1266, never 8866
-    assert altered_number(armenia("When did Armenia freeze it?"), random.Random(0)) is None
-
-
 def test_hard_negatives_need_another_sentence_and_something_to_change():
-    context = "the answer: blue"
+    context = "the answer is blue"
     assert hard_negatives(Example("what colour?", context, context.index("blue"), "blue"), random.Random(0)) == []
 
 
