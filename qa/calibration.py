@@ -14,7 +14,7 @@ from qa.api import Engine
 from qa.evaluate import Question
 from qa.read import FOUND_FEATURES, SELECT_FEATURES, WEIGHTS_FILE, Candidate, ReaderWeights, SentenceReader
 from qa.retrieve import Passage
-from qa.span import SpanReader
+from qa.span import SPAN_FOUND_FEATURES, SpanReader
 
 #: Negative sentences paired with each answering sentence when fitting the sentence choice.
 PAIRS_PER_POSITIVE = 8
@@ -118,54 +118,89 @@ def sentence_reader(engine: Engine, weights: ReaderWeights | None = None) -> Sen
     return SentenceReader(engine.store, engine.config.read_passages, engine.config.threshold, weights or current.weights)
 
 
-def fit_span(found_sets: list[tuple[Engine, list[Question]]]) -> dict[str, float]:
-    """Logistic regression of "answerable" on the best span's margin over no-answer, its no-answer logit and the
-    sentence found logit, and the threshold that refuses OFF_TOPIC_REFUSED of the off-topic questions."""
-    rows, labels, off_topic = [], [], []
+@dataclass(frozen=True)
+class SpanRows:
+    """The span reader's found features (`SpanReader.found_features`) of each question it read a span for,
+    with its label (answerable), whether it is off-topic, and its gold document."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    off_topic: np.ndarray
+    docs: list[str | None]
+
+
+def span_rows(found_sets: list[tuple[Engine, list[Question]]]) -> SpanRows:
+    """Read every question's best span; questions about a document not in the index are off-topic."""
+    rows, labels, off_topic, docs = [], [], [], []
     for engine, questions in found_sets:
         indexed = {doc.id for doc in engine.store.documents}
         for question in tqdm(questions, desc="reading spans", unit="q"):
-            read = engine.reader.spans(*searched(engine, question.question))
+            text, vector, passages = searched(engine, question.question)
+            read = engine.reader.spans(text, vector, passages)
             if read is None or not read[1]:
                 continue
             ranking, readings = read
             outside = question.doc is not None and question.doc not in indexed
-            best = readings[0][0]
-            rows.append([best.margin, best.null, ranking.found, 1.0])
+            rows.append(engine.reader.found_features(text, *readings[0], ranking.found))
             labels.append(float(bool(question.answers) and not outside))
             off_topic.append(outside)
-    rows, off_topic = np.array(rows), np.array(off_topic)
-    weights = logistic(rows, np.array(labels))
-    threshold = off_topic_threshold(rows, weights, off_topic)
-    margin, null, sentence, bias = np.round(weights, 4).tolist()
-    return {"margin": margin, "null": null, "sentence": sentence, "bias": bias, "threshold": threshold}
+            docs.append(question.doc)
+    return SpanRows(np.array(rows), np.array(labels), np.array(off_topic, dtype=bool), docs)
+
+
+def fit_span(found_sets: list[tuple[Engine, list[Question]]]) -> dict[str, float]:
+    """Logistic regression of "answerable" on the best span's `SpanReader.found_features` (its margin over
+    no-answer, its no-answer logit, the sentence found logit, the question's gaps), and the threshold that
+    refuses OFF_TOPIC_REFUSED of the off-topic questions."""
+    rows = span_rows(found_sets)
+    require_both(rows.labels.tolist())
+    weights = logistic(rows.features, rows.labels)
+    threshold = off_topic_threshold(rows.features, weights, rows.off_topic)
+    return {**dict(zip(SPAN_FOUND_FEATURES, np.round(weights, 4).tolist())), "threshold": threshold}
+
+
+def require_both(answerable: list) -> None:
+    """Refuse to fit a found score on questions that are all answerable, or all not."""
+    if all(answerable) or not any(answerable):
+        raise ValueError("The found-score questions need both answerable and unanswerable questions.")
 
 
 def calibrate(
-    select_engine: Engine,
-    select_questions: list[Question],
     found_sets: list[tuple[Engine, list[Question]]],
+    select: tuple[Engine, list[Question]] | None = None,
     out: Path = WEIGHTS_FILE,
 ) -> dict:
-    """Fit the sentence choice on the answerable questions of the first set, then the found score and its
-    threshold on the found sets together (they must hold unanswerable or off-topic questions too), then, when
-    the engines read spans, the span reader's found score on the same sets; write all to `out`."""
+    """With `select`, fit the sentence choice on its answerable questions, then the sentence found score and
+    its threshold on the found sets together (they must hold unanswerable or off-topic questions too);
+    without, keep the sentence reader's weights that the engines loaded. Then, when the engines read spans,
+    fit the span reader's found score on the same sets; write all to `out`."""
     span_model = next((e.reader.model for e, _ in found_sets if isinstance(e.reader, SpanReader)), None)
-    select_engine.reader = sentence_reader(select_engine)
-    select = fit_select([r for r in collect(select_engine, select_questions) if r.answerable])
-    readings = []
-    for engine, questions in found_sets:
-        current = sentence_reader(engine)
-        engine.reader = sentence_reader(engine, ReaderWeights(select, current.weights.found, current.weights.threshold))
-        readings.extend(collect(engine, questions))
-    if all(r.answerable for r in readings) or not any(r.answerable for r in readings):
-        raise ValueError("The found-score questions need both answerable and unanswerable questions.")
-    found, threshold = fit_found(found_sets[0][0], readings)
-    weights = {"select": select, "found": found, "threshold": threshold}
+    if select is None and span_model is None:
+        raise ValueError("Nothing to fit: give questions for the sentence choice (--select), or use the span reader.")
+    sentences = sentence_reader(found_sets[0][0]).weights
+    weights = {"select": sentences.select, "found": sentences.found, "threshold": sentences.threshold}
+    if select is not None:
+        weights = fit_sentences(select, found_sets)
     if span_model is not None:
         for engine, _ in found_sets:
-            sentences = sentence_reader(engine, ReaderWeights(select, found, threshold))
-            engine.reader = SpanReader(engine.store, sentences, span_model, engine.config.read_windows)
+            reader = sentence_reader(engine, ReaderWeights(**weights))
+            engine.reader = SpanReader(engine.store, reader, span_model, engine.config.read_windows)
         weights["span"] = fit_span(found_sets)
     Path(out).write_text(json.dumps(weights, indent=2) + "\n", encoding="utf-8")
     return weights
+
+
+def fit_sentences(select: tuple[Engine, list[Question]], found_sets: list[tuple[Engine, list[Question]]]) -> dict:
+    """The sentence reader's weights: its sentence choice fitted on the answerable questions of `select`, then
+    its found score and threshold on the found sets."""
+    select_engine, select_questions = select
+    select_engine.reader = sentence_reader(select_engine)
+    choice = fit_select([r for r in collect(select_engine, select_questions) if r.answerable])
+    readings = []
+    for engine, questions in found_sets:
+        current = sentence_reader(engine)
+        engine.reader = sentence_reader(engine, ReaderWeights(choice, current.weights.found, current.weights.threshold))
+        readings.extend(collect(engine, questions))
+    require_both([r.answerable for r in readings])
+    found, threshold = fit_found(found_sets[0][0], readings)
+    return {"select": choice, "found": found, "threshold": threshold}

@@ -51,9 +51,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     evaluate.add_argument("--gold", action="store_true",
                           help="measure the span reader alone, given each question's gold paragraph (EM/F1)")
 
-    calibrate = commands.add_parser("calibrate", help="fit the reader's sentence choice and found score")
-    calibrate.add_argument("--select", nargs=2, metavar=("DOCS", "QUESTIONS"), required=True,
-                           help="documents folder and answerable questions for the sentence choice")
+    calibrate = commands.add_parser("calibrate", help="fit the readers' sentence choice and found scores")
+    calibrate.add_argument("--select", nargs=2, metavar=("DOCS", "QUESTIONS"),
+                           help="documents folder and answerable questions for the sentence choice (without it, the "
+                                "sentence reader's weights are kept and only the span reader's found score is fitted)")
     calibrate.add_argument("--found", nargs=2, metavar=("DOCS", "QUESTIONS"), action="append", required=True,
                            help="documents folder and questions for the found score; questions with no answers, "
                                 "or about a document not in DOCS, are unanswerable (repeatable)")
@@ -180,9 +181,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from qa.read import WEIGHTS_FILE
 
     weights = calibrate(
-        engine(args.select[0]),
-        read_questions(args.select[1]),
         [(engine(docs), read_questions(questions)) for docs, questions in args.found],
+        (engine(args.select[0]), read_questions(args.select[1])) if args.select else None,
         Path(args.out) if args.out else WEIGHTS_FILE,
     )
     print(json.dumps(weights, indent=2))

@@ -13,6 +13,7 @@ import numpy as np
 from index.store import Store
 from index.wordpieces import WordPieces
 from qa.converse import NOT_FOUND
+from qa.gaps import Gaps
 from qa.read import WEIGHTS_FILE, Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid
 from qa.reader_model import ReaderModel
 from qa.retrieve import Passage
@@ -94,6 +95,9 @@ def _best_span(
     return best
 
 
+#: The found score's features, as `SpanReader.found_features` lists them and `SpanWeights` names their weights.
+SPAN_FOUND_FEATURES = ("margin", "null", "sentence", "number", "name", "negation", "bias")
+
 #: Other windows are cited too when their span's margin is within this many logits of the best.
 CITATION_MARGIN = 2.0
 
@@ -134,11 +138,14 @@ def merged(windows: list[Window]) -> list[Window]:
 @dataclass(frozen=True)
 class SpanWeights:
     """The calibrated found score: sigmoid(margin * the span's margin over no-answer + null * the no-answer logit
-    + sentence * the sentence reader's found logit + bias)."""
+    + sentence * the sentence reader's found logit + number, name and negation * the question's `Gaps` + bias)."""
 
     margin: float = 1.0
     null: float = 0.0
     sentence: float = 0.0
+    number: float = 0.0
+    name: float = 0.0
+    negation: float = 0.0
     bias: float = 0.0
     threshold: float = 0.5
 
@@ -171,10 +178,20 @@ class SpanReader:
         covered = bounds[max(position - 1, 0) : position + 1]
         return Window(candidate, covered[0][0], covered[-1][1], covered)
 
-    def score(self, span: Span, found: float) -> float:
+    def text(self, window: Window) -> str:
+        """The window's stored text."""
+        return self.store.document(window.candidate.passage.doc).text[window.start : window.end]
+
+    def found_features(self, question: str, span: Span, window: Window, found: float) -> list[float]:
+        """What the found score weighs, in `SPAN_FOUND_FEATURES` order (`found`: the sentence found logit)."""
+        passage = window.candidate.passage
+        gaps = Gaps.between(question, self.text(window), passage.text, passage.title)
+        return [span.margin, span.null, found, *gaps.values(), 1.0]
+
+    def score(self, question: str, span: Span, window: Window, found: float) -> float:
         """The calibrated probability that the span answers the question (`found`: the sentence found logit)."""
-        weights = self.weights
-        return sigmoid(weights.margin * span.margin + weights.null * span.null + weights.sentence * found + weights.bias)
+        weights = [getattr(self.weights, name) for name in SPAN_FOUND_FEATURES]
+        return sigmoid(float(np.dot(weights, self.found_features(question, span, window, found))))
 
     def spans(self, question: str, vector: np.ndarray, passages: list[Passage]) -> tuple[Ranking, list[tuple[Span, Window]]] | None:
         """The sentence ranking, and the best span of each window read, highest margin first (None when the
@@ -183,8 +200,7 @@ class SpanReader:
         if ranking is None:
             return None
         windows = merged([self.window(candidate) for candidate in ranking.candidates[: self.windows]])
-        texts = [self.store.document(w.candidate.passage.doc).text[w.start : w.end] for w in windows]
-        found = zip(decode(self.model, question, texts, self.decoding), windows)
+        found = zip(decode(self.model, question, [self.text(w) for w in windows], self.decoding), windows)
         return ranking, sorted(((span, window) for span, window in found if span), key=lambda pair: -pair[0].margin)
 
     def read(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
@@ -195,7 +211,7 @@ class SpanReader:
         ranking, readings = read
         best_margin = readings[0][0].margin
         cited = [
-            self.cite(span, window, self.score(span, ranking.found))
+            self.cite(span, window, self.score(question, span, window, ranking.found))
             for span, window in readings
             if span.margin >= best_margin - CITATION_MARGIN
         ]

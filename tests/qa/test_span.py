@@ -170,3 +170,19 @@ def test_overlapping_windows_are_read_as_one():
     assert (joined.start, joined.end, joined.sentences) == (10, 45, [(10, 20), (20, 30), (30, 45)])
     assert joined.candidate is first.candidate
     assert rest == [apart, elsewhere]
+
+
+def test_a_number_name_or_negation_the_text_lacks_lowers_the_found_score(seed_engine):
+    from qa.calibration import searched
+
+    question = "When did Armenia freeze its CSTO participation?"
+    reader = seed_engine.reader
+    ranking, readings = reader.spans(*searched(seed_engine, question))
+    span, window = readings[0]
+    plain = reader.score(question, span, window, ranking.found)
+    assert reader.found_features(question, span, window, ranking.found)[3:6] == [0.0, 0.0, 0.0]
+    for gap, other in enumerate(("When did Armenia freeze its CSTO participation in 1994?",
+                                 "When did Portugal freeze its CSTO participation?",
+                                 "When did Armenia not freeze its CSTO participation?")):
+        assert reader.found_features(other, span, window, ranking.found)[3:6] == [float(i == gap) for i in range(3)]
+        assert reader.score(other, span, window, ranking.found) < plain, other
