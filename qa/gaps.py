@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import astuple, dataclass
 
+from index.terms import STOPWORDS
+
 _WORD = re.compile(r"\w+")
 #: Digits, with the commas and points inside them ("1,850", "3.5"); compared without the commas.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -33,10 +35,10 @@ def _negative(text: str) -> bool:
 @dataclass(frozen=True)
 class Gaps:
     """1.0 where the question holds something the text read for it does not, else 0.0: `number`, a number
-    that the window around the span lacks; `name`, a capitalized word (not the question's first) that
-    neither the span's passage nor its document's title holds, not even as the start of a word ("Armenia" of
-    "Armenian") or its own start; `negation`, a "not", "never", "n't" ... where
-    the window says none."""
+    that the window around the span lacks; `name`, a capitalized word (not the question's first, nor a
+    function word such as "I" or "The") that neither the span's passage nor its document's title holds, not
+    even as the start of a word ("Armenia" of "Armenian") or its own start; `negation`, a "not", "never",
+    "n't" ... where the window says none."""
 
     number: float
     name: float
@@ -45,10 +47,10 @@ class Gaps:
     @classmethod
     def between(cls, question: str, window: str, passage: str, title: str = "") -> Gaps:
         known = set(_WORD.findall(f"{passage} {title}".lower()))
-        names = (_WORD.findall(name.lower()) for name in _NAME.findall(question))
+        names = {word for name in _NAME.findall(question) for word in _WORD.findall(name.lower())} - STOPWORDS
         return cls(
             number=float(bool(_numbers(question) - _numbers(window))),
-            name=float(any(not _known(word, known) for words in names for word in words)),
+            name=float(any(not _known(word, known) for word in names)),
             negation=float(_negative(question) and not _negative(window)),
         )
 

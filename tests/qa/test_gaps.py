@@ -44,3 +44,9 @@ def test_a_name_that_starts_a_word_of_the_passage_or_is_started_by_one_is_no_gap
     assert gaps("What did Armenia freeze?", passage="The Armenian government froze it.").name == 0.0
     assert gaps("What did the Armenians freeze?", passage="Armenia froze it.").name == 0.0
     assert gaps("What did the US freeze?", passage="Officials use it.").name == 1.0  # too short to match a start
+
+
+def test_capitalized_function_words_are_no_names():
+    assert gaps("Can I freeze it?", passage="Armenia froze it.").name == 0.0
+    assert gaps("Who froze it? When did The Economist say so?", passage="Armenia froze it.").name == 1.0  # Economist
+    assert gaps("Who froze it? When did they?", passage="Armenia froze it.").name == 0.0
