@@ -177,10 +177,11 @@ def calibrate(
     span_model = next((e.reader.model for e, _ in found_sets if isinstance(e.reader, SpanReader)), None)
     if select is None and span_model is None:
         raise ValueError("Nothing to fit: give questions for the sentence choice (--select), or use the span reader.")
-    sentences = sentence_reader(found_sets[0][0]).weights
-    weights = {"select": sentences.select, "found": sentences.found, "threshold": sentences.threshold}
     if select is not None:
         weights = fit_sentences(select, found_sets)
+    else:
+        loaded = sentence_reader(found_sets[0][0]).weights
+        weights = {"select": loaded.select, "found": loaded.found, "threshold": loaded.threshold}
     if span_model is not None:
         for engine, _ in found_sets:
             reader = sentence_reader(engine, ReaderWeights(**weights))

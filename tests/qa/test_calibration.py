@@ -28,9 +28,8 @@ def fresh_engine(seed_index, embedder, reader: str = "span"):
 
 def test_calibrate_fits_the_sentence_and_span_weights_and_writes_them(seed_index, embedder, tmp_path):
     engine = fresh_engine(seed_index, embedder)
-    answerable = ANSWERABLE
     off_topic = read_questions(ROOT / "tests" / "data" / "offtopic_questions.jsonl")[:20]
-    weights = calibrate([(engine, answerable + off_topic)], (engine, answerable), tmp_path / "weights.json")
+    weights = calibrate([(engine, ANSWERABLE + off_topic)], (engine, ANSWERABLE), tmp_path / "weights.json")
     assert set(weights) == {"select", "found", "threshold", "span"}
     assert set(weights["span"]) == {"margin", "null", "sentence", "number", "name", "negation", "bias", "threshold"}
     assert 0.0 < weights["span"]["threshold"] <= 1.0
