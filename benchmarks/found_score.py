@@ -1,5 +1,5 @@
 """Abstention AUROC of the span reader's found score, in-sample and cross-validated by article, with and
-without the question's gaps (qa/gaps.py), on the questions `qa calibrate` fits it on.
+without the question's gaps (qa/gaps.py) and its sentence's cosine, on the questions `qa calibrate` fits it on.
 
     python benchmarks/found_score.py --docs ../shared/eval/squad-v2.0-dev/docs \
         --questions ../shared/eval/squad-v2.0-dev/questions.jsonl \
@@ -24,7 +24,9 @@ from qa.calibration import logistic, span_rows
 from qa.evaluate import auroc, read_questions
 from qa.span import SPAN_FOUND_FEATURES
 
-WITHOUT_GAPS = ("margin", "null", "sentence", "bias")
+#: The features without the gaps and the cosine; and the gaps.
+BASE = ("margin", "null", "sentence", "bias")
+GAPS = ("number", "name", "negation")
 
 
 def aurocs(features: np.ndarray, labels: np.ndarray, measured: np.ndarray, docs: np.ndarray) -> tuple[float, float]:
@@ -57,9 +59,9 @@ def main() -> None:
     measured = np.arange(len(labels)) < len(measured_rows.labels)
     docs = np.array([str(doc) for doc in measured_rows.docs + off_topic_rows.docs])
     columns = {name: i for i, name in enumerate(SPAN_FOUND_FEATURES)}
-    sets = [("margin, no-answer logit, sentence found logit", WITHOUT_GAPS)]
-    sets += [(f"... + {gap}", WITHOUT_GAPS + (gap,)) for gap in ("number", "name", "negation")]
-    sets += [("... + all three gaps (shipped)", SPAN_FOUND_FEATURES)]
+    sets = [("margin, no-answer logit, sentence found logit", BASE)]
+    sets += [(f"... + {feature}", BASE + (feature,)) for feature in (*GAPS, "cosine")]
+    sets += [("... + all three gaps", BASE + GAPS), ("... + all three gaps + cosine (shipped)", SPAN_FOUND_FEATURES)]
     command = f"python benchmarks/found_score.py --docs {args.docs} --questions {args.questions} --off-topic {args.off_topic}"
     lines = [
         (f"Found-score AUROC on {args.questions} ({int(measured.sum())} questions read, "

@@ -141,7 +141,7 @@ def span_rows(found_sets: list[tuple[Engine, list[Question]]]) -> SpanRows:
                 continue
             ranking, readings = read
             outside = question.doc is not None and question.doc not in indexed
-            rows.append(engine.reader.found_features(text, *readings[0], ranking.found))
+            rows.append(engine.reader.found_features(text, *readings[0], ranking))
             labels.append(float(bool(question.answers) and not outside))
             off_topic.append(outside)
             docs.append(question.doc)
@@ -150,7 +150,7 @@ def span_rows(found_sets: list[tuple[Engine, list[Question]]]) -> SpanRows:
 
 def fit_span(found_sets: list[tuple[Engine, list[Question]]]) -> dict[str, float]:
     """Logistic regression of "answerable" on the best span's `SpanReader.found_features` (its margin over
-    no-answer, its no-answer logit, the sentence found logit, the question's gaps), and the threshold that
+    no-answer, its no-answer logit, the sentence found logit, its sentence's cosine, the question's gaps), and the threshold that
     refuses OFF_TOPIC_REFUSED of the off-topic questions."""
     rows = span_rows(found_sets)
     require_both(rows.labels.tolist())

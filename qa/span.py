@@ -96,7 +96,7 @@ def _best_span(
 
 
 #: The found score's features, as `SpanReader.found_features` lists them and `SpanWeights` names their weights.
-SPAN_FOUND_FEATURES = ("margin", "null", "sentence", "number", "name", "negation", "bias")
+SPAN_FOUND_FEATURES = ("margin", "null", "sentence", "cosine", "number", "name", "negation", "bias")
 
 #: Other windows are cited too when their span's margin is within this many logits of the best.
 CITATION_MARGIN = 2.0
@@ -138,11 +138,13 @@ def merged(windows: list[Window]) -> list[Window]:
 @dataclass(frozen=True)
 class SpanWeights:
     """The calibrated found score: sigmoid(margin * the span's margin over no-answer + null * the no-answer logit
-    + sentence * the sentence reader's found logit + number, name and negation * the question's `Gaps` + bias)."""
+    + sentence * the sentence reader's found logit + cosine * the question's embedding similarity to the sentence
+    holding the span + number, name and negation * the question's `Gaps` + bias)."""
 
     margin: float = 1.0
     null: float = 0.0
     sentence: float = 0.0
+    cosine: float = 0.0
     number: float = 0.0
     name: float = 0.0
     negation: float = 0.0
@@ -153,6 +155,14 @@ class SpanWeights:
     def load(cls, path: Path = WEIGHTS_FILE) -> SpanWeights:
         data = json.loads(Path(path).read_text(encoding="utf-8")).get("span", {})
         return cls(**data)
+
+
+def _holding(ranking: Ranking, window: Window, span: Span) -> Candidate:
+    """The ranked sentence where the span starts (windows are made of ranked sentences; the window's own one
+    should a sentence cut differently in two overlapping passages leave the start outside every one)."""
+    doc, start = window.candidate.passage.doc, window.start + span.start
+    return next((candidate for candidate in ranking.candidates
+                 if candidate.passage.doc == doc and candidate.start <= start < candidate.end), window.candidate)
 
 
 class SpanReader:
@@ -182,16 +192,17 @@ class SpanReader:
         """The window's stored text."""
         return self.store.document(window.candidate.passage.doc).text[window.start : window.end]
 
-    def found_features(self, question: str, span: Span, window: Window, found: float) -> list[float]:
-        """What the found score weighs, in `SPAN_FOUND_FEATURES` order (`found`: the sentence found logit)."""
+    def found_features(self, question: str, span: Span, window: Window, ranking: Ranking) -> list[float]:
+        """What the found score weighs, in `SPAN_FOUND_FEATURES` order (`ranking`: the sentences read)."""
         passage = window.candidate.passage
         gaps = Gaps.between(question, self.text(window), passage.text, passage.title)
-        return [span.margin, span.null, found, *gaps.values(), 1.0]
+        return [span.margin, span.null, ranking.found, _holding(ranking, window, span).evidence["cosine"],
+                *gaps.values(), 1.0]
 
-    def score(self, question: str, span: Span, window: Window, found: float) -> float:
-        """The calibrated probability that the span answers the question (`found`: the sentence found logit)."""
+    def score(self, question: str, span: Span, window: Window, ranking: Ranking) -> float:
+        """The calibrated probability that the span answers the question (`ranking`: the sentences read)."""
         weights = [getattr(self.weights, name) for name in SPAN_FOUND_FEATURES]
-        return sigmoid(float(np.dot(weights, self.found_features(question, span, window, found))))
+        return sigmoid(float(np.dot(weights, self.found_features(question, span, window, ranking))))
 
     def spans(self, question: str, vector: np.ndarray, passages: list[Passage]) -> tuple[Ranking, list[tuple[Span, Window]]] | None:
         """The sentence ranking, and the best span of each window read, highest margin first (None when the
@@ -211,7 +222,7 @@ class SpanReader:
         ranking, readings = read
         best_margin = readings[0][0].margin
         cited = [
-            self.cite(span, window, self.score(question, span, window, ranking.found))
+            self.cite(span, window, self.score(question, span, window, ranking))
             for span, window in readings
             if span.margin >= best_margin - CITATION_MARGIN
         ]

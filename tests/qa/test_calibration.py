@@ -31,7 +31,7 @@ def test_calibrate_fits_the_sentence_and_span_weights_and_writes_them(seed_index
     off_topic = read_questions(ROOT / "tests" / "data" / "offtopic_questions.jsonl")[:20]
     weights = calibrate([(engine, ANSWERABLE + off_topic)], (engine, ANSWERABLE), tmp_path / "weights.json")
     assert set(weights) == {"select", "found", "threshold", "span"}
-    assert set(weights["span"]) == {"margin", "null", "sentence", "number", "name", "negation", "bias", "threshold"}
+    assert set(weights["span"]) == {"margin", "null", "sentence", "cosine", "number", "name", "negation", "bias", "threshold"}
     assert 0.0 < weights["span"]["threshold"] <= 1.0
     assert json.loads((tmp_path / "weights.json").read_text()) == weights
     assert isinstance(engine.reader, SpanReader)
@@ -45,7 +45,7 @@ def test_without_select_questions_only_the_span_found_score_is_fitted(seed_index
     weights = calibrate([(engine, ANSWERABLE + off_topic)], out=tmp_path / "weights.json")
     shipped = ReaderWeights.load()
     assert (weights["select"], weights["found"], weights["threshold"]) == (shipped.select, shipped.found, shipped.threshold)
-    assert set(weights["span"]) == {"margin", "null", "sentence", "number", "name", "negation", "bias", "threshold"}
+    assert set(weights["span"]) == {"margin", "null", "sentence", "cosine", "number", "name", "negation", "bias", "threshold"}
     assert json.loads((tmp_path / "weights.json").read_text()) == weights
 
 

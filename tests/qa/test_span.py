@@ -9,7 +9,7 @@ import torch
 from index.config import DEFAULT_MODEL
 from index.embedding import resolve_model
 from qa.reader_model import FROZEN, ReaderModel, base_model, save_shipped
-from qa.span import Decoding, Window, decode, merged
+from qa.span import SPAN_FOUND_FEATURES, Decoding, Window, decode, merged
 
 
 @pytest.fixture(scope="module")
@@ -179,10 +179,30 @@ def test_a_number_name_or_negation_the_text_lacks_lowers_the_found_score(seed_en
     reader = seed_engine.reader
     ranking, readings = reader.spans(*searched(seed_engine, question))
     span, window = readings[0]
-    plain = reader.score(question, span, window, ranking.found)
-    assert reader.found_features(question, span, window, ranking.found)[3:6] == [0.0, 0.0, 0.0]
+    gaps = slice(SPAN_FOUND_FEATURES.index("number"), SPAN_FOUND_FEATURES.index("negation") + 1)
+    plain = reader.score(question, span, window, ranking)
+    assert reader.found_features(question, span, window, ranking)[gaps] == [0.0, 0.0, 0.0]
     for gap, other in enumerate(("When did Armenia freeze its CSTO participation in 1994?",
                                  "When did Portugal freeze its CSTO participation?",
                                  "When did Armenia not freeze its CSTO participation?")):
-        assert reader.found_features(other, span, window, ranking.found)[3:6] == [float(i == gap) for i in range(3)]
-        assert reader.score(other, span, window, ranking.found) < plain, other
+        assert reader.found_features(other, span, window, ranking)[gaps] == [float(i == gap) for i in range(3)]
+        assert reader.score(other, span, window, ranking) < plain, other
+
+
+def test_the_found_score_weighs_the_similarity_of_the_sentence_holding_the_span(seed_engine):
+    from qa.calibration import searched
+
+    question = "When did Armenia freeze its CSTO participation?"
+    reader = seed_engine.reader
+    text, vector, passages = searched(seed_engine, question)
+    ranking, readings = reader.spans(text, vector, passages)
+    span, window = readings[0]
+    doc, start = window.candidate.passage.doc, window.start + span.start
+    assert seed_engine.store.document(doc).text[start : window.start + span.end] == "Feb. 23"
+    held = [float(sentence_vector @ vector) for passage in passages if passage.doc == doc
+            for (first, last), sentence_vector in zip(seed_engine.store.embedded(passage.chunk).sentences.tolist(),
+                                                      seed_engine.store.embedded(passage.chunk).sentence_vectors)
+            if first <= start < last]
+    features = reader.found_features(question, span, window, ranking)
+    assert features[SPAN_FOUND_FEATURES.index("cosine")] == pytest.approx(held[0], abs=1e-6)
+    assert reader.weights.cosine > 0  # a sentence closer to the question makes an answer likelier
