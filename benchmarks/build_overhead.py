@@ -10,7 +10,6 @@ beforehand, which leaves the work that one process does however many cores chunk
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import platform
@@ -21,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from gpu_build import STAGES, copy_docs, timed_build
+from gpu_build import STAGES, copies_parser, copy_docs, timed_build
 
 from index.config import IndexConfig
 from index.embedding import Embedder
@@ -83,11 +82,7 @@ def without_model(embedder: Embedder, prepared_beforehand: bool):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=Path, required=True, help="documents folder to copy")
-    parser.add_argument("--copies", type=int, default=26, help="copies of the folder (26 of the SQuAD v1.1 dev docs: 21,190 chunks)")
-    parser.add_argument("--batch-size", type=int, default=1024, help="texts per batch, as on a GPU")
-    parser.add_argument("--repeat", type=int, default=3, help="timed builds of each kind (medians are reported)")
+    parser = copies_parser(__doc__)
     parser.add_argument("--out", type=Path, help="also write the table to this Markdown file")
     args = parser.parse_args()
     config = IndexConfig(runtime="torch", device="cpu", batch_size=args.batch_size)

@@ -48,6 +48,16 @@ def copy_docs(docs: Path, folder: Path, copies: int) -> Path:
     return folder
 
 
+def copies_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a build over copies of a docs folder: --docs, --copies, --batch-size, --repeat."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=Path, required=True, help="documents folder to copy")
+    parser.add_argument("--copies", type=int, default=26, help="copies of the folder (26 of the SQuAD v1.1 dev docs: 21,190 chunks)")
+    parser.add_argument("--batch-size", type=int, default=1024, help="texts per batch (for `encode` too)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (medians are reported)")
+    return parser
+
+
 def seconds_of(function, *args, **kwargs) -> float:
     """Wall time of one call, the GPU's queued work included."""
     import torch
@@ -132,11 +142,7 @@ def section(path: Path = RESULTS) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=Path, required=True, help="documents folder to copy")
-    parser.add_argument("--copies", type=int, default=26, help="copies of the folder (26 of the SQuAD v1.1 dev docs: 20,696 chunks)")
-    parser.add_argument("--batch-size", type=int, default=1024, help="texts per batch, for both the build and `encode`")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (medians are reported)")
+    parser = copies_parser(__doc__)
     parser.add_argument("--device", default="cuda", help="torch device (cpu only to try the script out)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file for the figures")
     args = parser.parse_args()
