@@ -199,9 +199,9 @@ def test_the_found_score_weighs_the_similarity_of_the_sentence_holding_the_span(
     span, window = readings[0]
     doc, start = window.candidate.passage.doc, window.start + span.start
     assert seed_engine.store.document(doc).text[start : window.start + span.end] == "Feb. 23"
-    held = [float(sentence_vector @ vector) for passage in passages if passage.doc == doc
-            for (first, last), sentence_vector in zip(seed_engine.store.embedded(passage.chunk).sentences.tolist(),
-                                                      seed_engine.store.embedded(passage.chunk).sentence_vectors)
+    stored = [seed_engine.store.embedded(passage.chunk) for passage in passages if passage.doc == doc]
+    held = [float(sentence_vector @ vector) for embedded in stored
+            for (first, last), sentence_vector in zip(embedded.sentences.tolist(), embedded.sentence_vectors)
             if first <= start < last]
     features = reader.found_features(question, span, window, ranking)
     assert features[SPAN_FOUND_FEATURES.index("cosine")] == pytest.approx(held[0], abs=1e-6)
