@@ -20,9 +20,10 @@ from index.dense import dense_kind
 from index.documents import DOCUMENT_SUFFIXES, Document, Skipped, fingerprint, read_folder
 from index.embedding import Embedder, configured_precision
 from index.errors import DocsError, StoreError
+from index.lexical import LexicalIndex
 from index.preparation import Preparer
 from index.store import Embedded, Store
-from index.terms import TermIds, terms
+from index.terms import PassageTerms, TermIds
 
 #: Lock file inside an index folder, held while a build runs.
 LOCK = ".lock"
@@ -203,12 +204,13 @@ class _Pending:
         self.characters += characters
 
     def embed(self, minimum: int = 1) -> None:
-        """Start embedding the pending chunks if there are at least `minimum`; raise what a finished job raised."""
+        """Start embedding the pending chunks if there are at least `minimum`; then raise what a finished job
+        raised."""
+        if len(self.rows) < minimum:
+            return
         for job in [job for job in self._jobs if job.done()]:
             job.result()
             self._jobs.remove(job)
-        if len(self.rows) < minimum:
-            return
         self._jobs.append(self._thread.submit(self._embed, self.rows, self.passages, self.characters))
         self.embedded += len(self.rows)
         self.rows, self.passages, self.characters = [], [], 0
@@ -269,7 +271,7 @@ def _contents(
                     old = previous.chunks[row]
                     chunks.append(Chunk(doc.id, old.start, old.end, old.text))
                     embedded.append(previous.embedded(row))
-                    term_ids.add(terms(old.text))
+                term_ids.add(PassageTerms.of(previous.chunks[row].text for row in rows))
                 if old_ids.get(doc.id) == doc.sha256:
                     summary.unchanged.append(doc.id)
                 elif doc.id in old_ids:
@@ -281,17 +283,17 @@ def _contents(
                 continue
             ready = next(prepared)  # the new documents come in order
             covered = 0  # characters of the document up to the end of its last chunk
-            for passage, words in zip(ready.passages, ready.terms):
+            term_ids.add(ready.terms)
+            for passage in ready.passages:
                 chunks.append(passage.chunk)
                 embedded.append(None)
-                term_ids.add(words.split())
                 pending.add(len(chunks) - 1, passage, passage.chunk.end - covered)
                 pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)  # a long document in several blocks
                 covered = passage.chunk.end
             bar.update(len(doc.text) - covered)
             (summary.updated if doc.id in old_ids else summary.added).append(doc.id)
         pending.embed()
-        bm25 = Store.lexical_index(term_ids, config.bm25_k1, config.bm25_b)  # while the last chunks embed
+        bm25 = LexicalIndex.of(term_ids, config.bm25_k1, config.bm25_b)  # while the last chunks embed
         pending.finish()
     renamed_from = {old for old, _ in summary.renamed}
     summary.removed = sorted(i for i in old_ids if i not in current_ids and i not in renamed_from)

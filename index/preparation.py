@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from index.chunking import Chunker, Passage
 from index.documents import Document
-from index.terms import terms
+from index.terms import PassageTerms
 
 #: Characters of new text from which documents are prepared in worker processes; below, starting them costs more
 #: than it saves.
@@ -26,17 +26,16 @@ DOCUMENTS_PER_TASK = 4
 
 @dataclass(frozen=True)
 class Prepared:
-    """A document's passages, and the BM25 terms of each (index.terms) joined by spaces: one string per passage
-    travels from a worker process faster than a list of words."""
+    """A document's passages, and their BM25 terms (index.terms)."""
 
     passages: list[Passage]
-    terms: list[str]
+    terms: PassageTerms
 
 
 def prepare(chunker: Chunker, document: Document) -> Prepared:
     """One document, prepared in this process."""
     passages = chunker.passages(document.id, document.text)
-    return Prepared(passages, [" ".join(terms(passage.chunk.text)) for passage in passages])
+    return Prepared(passages, PassageTerms.of(passage.chunk.text for passage in passages))
 
 
 class Preparer:

@@ -31,8 +31,9 @@ from index.chunking import Chunk
 from index.dense import dense_kind, make_dense, searchable
 from index.documents import Document
 from index.errors import StoreError
+from index.lexical import LexicalIndex
 from index.rows import RowFile
-from index.terms import TermIds, terms
+from index.terms import PassageTerms, TermIds
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
@@ -73,7 +74,7 @@ class Store:
         bm25: bm25s.BM25 | None = None,
     ) -> Store:
         """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b) over the chunks' terms
-        (or `bm25`, made by `lexical_index` with its own k1 and b) and the dense index `dense_index` names
+        (or `bm25`, made by index.lexical with its own k1 and b) and the dense index `dense_index` names
         ("auto": exact, or HNSW for a large corpus; see index.dense). The vectors are copied once into arrays of
         their final size and BM25 counts term ids, so a large corpus is not held in memory several times over."""
         dimension = int(embedded[0].vector.shape[0])
@@ -88,9 +89,8 @@ class Store:
         dense = make_dense(np.stack([e.vector for e in embedded]).astype(np.float32, copy=False), kind)
         if bm25 is None:
             term_ids = TermIds()
-            for chunk in chunks:
-                term_ids.add(terms(chunk.text))
-            bm25 = cls.lexical_index(term_ids, k1, b)
+            term_ids.add(PassageTerms.of(chunk.text for chunk in chunks))
+            bm25 = LexicalIndex.of(term_ids, k1, b)
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,
@@ -103,13 +103,6 @@ class Store:
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
-
-    @staticmethod
-    def lexical_index(term_ids: TermIds, k1: float, b: float) -> bm25s.BM25:
-        """BM25(k1, b) over the chunks' terms, as ids."""
-        bm25 = bm25s.BM25(k1=k1, b=b)
-        bm25.index((term_ids.ids, term_ids.vocabulary), show_progress=False)
-        return bm25
 
     @cached_property
     def sentence_starts(self) -> np.ndarray:

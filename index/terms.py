@@ -1,12 +1,15 @@
-"""Terms: the lowercased, stemmed content words that BM25 and lexical evidence count, and TermIds, their ids
-as BM25 indexes them."""
+"""Terms: the lowercased, stemmed content words that BM25 and lexical evidence count; PassageTerms, a few
+texts' terms in whole arrays; and TermIds, the terms of every chunk as ids into one vocabulary, as BM25 indexes
+them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import Stemmer
 
 #: Function words, question words included: they say little about which passage holds an answer.
@@ -34,15 +37,48 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords(words)
 
 
+@dataclass(frozen=True)
+class PassageTerms:
+    """The terms of a few texts (a document's passages): the distinct ones (`words`), every term as an index into
+    them (`ids`, int32, text after text) and how many terms each text has (`counts`). A worker process makes them,
+    so that the build's own process looks up each distinct word of a document once, not every word."""
+
+    words: list[str]
+    ids: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> PassageTerms:
+        vocabulary: dict[str, int] = {}
+        ids: list[int] = []
+        counts: list[int] = []
+        for text in texts:
+            found = terms(text)
+            counts.append(len(found))
+            ids.extend(vocabulary.setdefault(word, len(vocabulary)) for word in found)
+        return cls(list(vocabulary), np.array(ids, dtype=np.int32), np.array(counts, dtype=np.int32))
+
+
 class TermIds:
-    """Chunks' terms as ids into one vocabulary that grows as chunks are added (id 0 is the empty term, which
-    scores nothing): what bm25s indexes, a list of shared ints per chunk instead of a list of new strings."""
+    """Chunks' terms as ids into one vocabulary (`vocab`) that grows as chunks are added (id 0 is the empty term,
+    which scores nothing). bm25s indexes an object with `vocab` and `ids`; here `ids` are every chunk's term ids in
+    one array and the number of terms of each chunk (index.lexical reads them)."""
 
     def __init__(self) -> None:
-        self.vocabulary: dict[str, int] = {"": 0}
-        self.ids: list[list[int]] = []
+        self.vocab: dict[str, int] = {"": 0}
+        self._ids: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
 
-    def add(self, words: Iterable[str]) -> None:
-        """The next chunk's terms."""
-        vocabulary = self.vocabulary
-        self.ids.append([vocabulary.setdefault(word, len(vocabulary)) for word in words])
+    def add(self, passages: PassageTerms) -> None:
+        """The next chunks' terms."""
+        vocabulary = self.vocab
+        known = np.fromiter((vocabulary.setdefault(word, len(vocabulary)) for word in passages.words),
+                            dtype=np.int32, count=len(passages.words))
+        self._ids.append(known[passages.ids])
+        self._counts.append(passages.counts)
+
+    @property
+    def ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(every term id, chunk after chunk; the number of terms of each chunk)."""
+        none = np.zeros(0, dtype=np.int32)
+        return np.concatenate([none, *self._ids]), np.concatenate([none, *self._counts])

@@ -219,8 +219,11 @@ class WordPieces:
         ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
         types = np.zeros((len(rows), width), dtype=np.int64)
         offsets = np.zeros((len(rows), width, 2), dtype=np.int64)
-        ids[body] = np.concatenate([t.ids[:kept] for t in tokens])
-        offsets[body] = np.concatenate([t.offsets[:kept] for t in tokens])
+        kept_tokens = [(t.tokens, t.first, t.first + length, t.start) for t, length in zip(tokens, lengths.tolist())]
+        ids[body] = np.concatenate([whole.ids[first:last] for whole, first, last, _ in kept_tokens])
+        shifts = np.repeat(np.array([start for *_, start in kept_tokens], dtype=np.int64), lengths)
+        offsets[body, 0] = np.concatenate([whole.starts[first:last] for whole, first, last, _ in kept_tokens]) - shifts
+        offsets[body, 1] = np.concatenate([whole.ends[first:last] for whole, first, last, _ in kept_tokens]) - shifts
         types[body] = self._text_type
         ids[:, : len(before)], types[:, : len(before)] = before, before_types
         for position, (token, token_type) in enumerate(zip(after, after_types)):
