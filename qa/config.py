@@ -32,6 +32,15 @@ def default_index(docs: Path) -> Path:
     return cache_home() / f"{resolved.name}-{digest}"
 
 
+def _whole_number(name: str, default: int) -> int:
+    """The environment variable `name` as a whole number, else `default`."""
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+
+
 @dataclass(frozen=True)
 class QAConfig:
     """Where the documents and index are, and how questions are answered."""
@@ -46,7 +55,8 @@ class QAConfig:
     reader: str = field(default_factory=lambda: os.environ.get("QA_READER", "span"))  # "span" or "sentence"
     reader_model: str = field(default_factory=lambda: os.environ.get("QA_READER_MODEL", str(SHIPPED_READER)))
     reader_runtime: str = field(default_factory=lambda: os.environ.get("QA_READER_RUNTIME", "auto"))  # see index.onnx_model
-    read_windows: int = 3  # best sentences the span reader reads (each with the sentence before it)
+    # Best sentences the span reader reads (each with the sentence before it).
+    read_windows: int = field(default_factory=lambda: _whole_number("QA_READ_WINDOWS", 3))
 
     def __post_init__(self) -> None:
         if self.reader not in READERS:
@@ -54,3 +64,5 @@ class QAConfig:
         if self.reader_runtime not in RUNTIMES:
             raise ValueError(f"reader_runtime must be one of {', '.join(RUNTIMES)}, not {self.reader_runtime!r} "
                              "(check QA_READER_RUNTIME)")
+        if self.read_windows < 1:
+            raise ValueError(f"read_windows must be 1 or more, not {self.read_windows} (check QA_READ_WINDOWS)")

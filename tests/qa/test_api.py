@@ -65,6 +65,18 @@ def test_an_unknown_reader_is_refused_with_the_choices():
         QAConfig(reader="llm")
 
 
+def test_sentences_read_come_from_qa_read_windows_and_must_be_a_positive_whole_number(monkeypatch):
+    from qa.config import QAConfig
+
+    assert QAConfig().read_windows == 3
+    monkeypatch.setenv("QA_READ_WINDOWS", "4")
+    assert QAConfig().read_windows == 4
+    for value, message in (("four", "QA_READ_WINDOWS must be a whole number, not 'four'"), ("0", "1 or more, not 0")):
+        monkeypatch.setenv("QA_READ_WINDOWS", value)
+        with pytest.raises(ValueError, match=message):
+            QAConfig()
+
+
 def test_unrelated_question_is_not_answered_but_keeps_the_closest_passages(seed_engine):
     result = answer("What is the capital of France?", index=seed_engine)
     assert not result.found
