@@ -20,10 +20,10 @@ class LexicalIndex(bm25s.BM25):
         """bm25s's scores matrix (CSC: a column per term, a row per chunk) from TermIds.ids."""
         ids, counts = corpus_token_ids
         chunks, terms = len(counts), len(unique_token_ids)
-        rows = np.repeat(np.arange(chunks, dtype=np.int64), counts)
+        rows, stride = np.repeat(np.arange(chunks, dtype=np.int64), counts), max(chunks, 1)
         # One key per (term, chunk) pair, in CSC order; how often it repeats is the term's frequency in the chunk.
-        keys, frequencies = np.unique(ids.astype(np.int64) * max(chunks, 1) + rows, return_counts=True)
-        term_of, row_of = np.divmod(keys, max(chunks, 1))
+        keys, frequencies = np.unique(ids.astype(np.int64) * stride + rows, return_counts=True)
+        term_of, row_of = np.divmod(keys, stride)
         document_frequencies = np.bincount(term_of, minlength=terms)
         self.nonoccurrence_array = None
         idf = np.log(1 + (chunks - document_frequencies + 0.5) / (document_frequencies + 0.5)).astype(self.dtype)

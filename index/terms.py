@@ -49,6 +49,7 @@ class PassageTerms:
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> PassageTerms:
+        """The terms of `texts`, in order."""
         vocabulary: dict[str, int] = {}
         ids: list[int] = []
         counts: list[int] = []
