@@ -1,8 +1,10 @@
 """Index maintenance costs: a full build, adding one document, a re-run with nothing changed, a rename.
 
     python benchmarks/incremental.py --docs ../shared/eval/squad-v1.1-dev/docs [--add seeds/000_f79ba8ae3d3a940e.txt]
+        [--copies N]
 
-Works on a copy of the folder in a temporary directory; prints one line per step.
+Works on a copy of the folder (or N copies of it, for a larger index) in a temporary directory; prints one line
+per step.
 """
 
 from __future__ import annotations
@@ -12,19 +14,25 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gpu_build import copy_docs
+
 from index.build import BuildSummary, build
 from index.embedding import Embedder
-
 
 #: The document added by default: the seed article.
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_f79ba8ae3d3a940e.txt"
 
 
-def maintenance(docs: Path, work: Path, embedder: Embedder, add: Path = SEED) -> dict[str, BuildSummary]:
-    """Copy `docs` to `work/docs` and index it into `work/index`: in full, with `add` added, again with nothing
-    changed, and with `add` renamed. Returns each step's build summary."""
+def maintenance(docs: Path, work: Path, embedder: Embedder, add: Path = SEED,
+                copies: int = 1) -> dict[str, BuildSummary]:
+    """Copy `docs` to `work/docs` (`copies` times over, each copy new to the index) and index it into `work/index`:
+    in full, with `add` added, again with nothing changed, and with `add` renamed. Returns each step's build
+    summary."""
     folder, index = work / "docs", work / "index"
-    shutil.copytree(docs, folder)
+    if copies == 1:
+        shutil.copytree(docs, folder)
+    else:
+        copy_docs(docs, folder, copies)
     steps = {"full": build(folder, index, embedder=embedder)}
     shutil.copy(add, folder / "added.txt")
     steps["added"] = build(folder, index, embedder=embedder)
@@ -38,9 +46,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", required=True)
     parser.add_argument("--add", default=str(SEED))
+    parser.add_argument("--copies", type=int, default=1, help="copies of the folder to index (1: the folder as it is)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        steps = maintenance(Path(args.docs), Path(work), Embedder(), Path(args.add))
+        steps = maintenance(Path(args.docs), Path(work), Embedder(), Path(args.add), args.copies)
     full, added, again, renamed = steps["full"], steps["added"], steps["unchanged"], steps["renamed"]
     print(f"full build: {full.documents} documents, {full.chunks} chunks, {full.seconds:.2f} s")
     print(f"one document added: {added.embedded_chunks} chunks embedded, {added.seconds:.2f} s "

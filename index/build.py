@@ -23,7 +23,7 @@ from index.errors import DocsError, StoreError
 from index.lexical import LexicalIndex
 from index.preparation import Preparer
 from index.store import Embedded, Store
-from index.terms import PassageTerms, TermIds
+from index.terms import TermIds
 
 #: Lock file inside an index folder, held while a build runs.
 LOCK = ".lock"
@@ -176,9 +176,9 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
             reason = f"the previous index could not be read ({error})"
     summary.full_rebuild_reason = reason
     embedder = embedder or Embedder(config.model, config.device, config.batch_size, config.runtime)
-    chunks, embedded, bm25 = _contents(documents, previous, config, embedder, summary)
+    chunks, embedded, terms, bm25 = _contents(documents, previous, config, embedder, summary)
     manifest = settings_of(config, embedder) | {"files": stamps}
-    store = Store.create(manifest, documents, chunks, embedded, dense_index=config.dense_index, bm25=bm25)
+    store = Store.create(manifest, documents, chunks, embedded, dense_index=config.dense_index, terms=terms, bm25=bm25)
     store.save(index_dir)
     summary.chunks = len(chunks)
     summary.seconds = time.perf_counter() - started
@@ -241,9 +241,9 @@ def _contents(
     config: IndexConfig,
     embedder: Embedder,
     summary: BuildSummary,
-) -> tuple[list[Chunk], list[Embedded], bm25s.BM25]:
-    """All chunks in document order with their vectors, and BM25 over them, reusing the previous index's chunks
-    and vectors where the document's sha256 is unchanged, and filling in the summary. New documents are cut in
+) -> tuple[list[Chunk], list[Embedded], TermIds, bm25s.BM25]:
+    """All chunks in document order with their vectors, their terms and BM25 over them, reusing the previous
+    index's chunks, vectors and terms where the document's sha256 is unchanged, and filling in the summary. New documents are cut in
     worker processes (index.preparation) and embedded in blocks by a thread as they come."""
     reused: dict[str, tuple[str, list[int]]] = {}  # sha256 -> (old id, chunk rows in the previous store)
     old_ids: dict[str, str] = {}
@@ -271,7 +271,7 @@ def _contents(
                     old = previous.chunks[row]
                     chunks.append(Chunk(doc.id, old.start, old.end, old.text))
                     embedded.append(previous.embedded(row))
-                term_ids.add(PassageTerms.of(previous.chunks[row].text for row in rows))
+                term_ids.add(previous.passage_terms(rows))
                 if old_ids.get(doc.id) == doc.sha256:
                     summary.unchanged.append(doc.id)
                 elif doc.id in old_ids:
@@ -298,4 +298,4 @@ def _contents(
     renamed_from = {old for old, _ in summary.renamed}
     summary.removed = sorted(i for i in old_ids if i not in current_ids and i not in renamed_from)
     summary.embedded_chunks = pending.embedded
-    return chunks, embedded, bm25
+    return chunks, embedded, term_ids, bm25

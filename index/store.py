@@ -9,6 +9,8 @@ Layout of an index folder:
     <generation>/sentences.npy   int64 rows (chunk row, start, end): the sentences of each chunk, in order
     <generation>/sentence_vectors.npy  float16 unit vectors of those sentences, pooled inside their chunk
     <generation>/bm25/           bm25s arrays (npy) and vocabulary (json)
+    <generation>/terms.npy       int32 ids into that vocabulary: every chunk's BM25 terms, chunk after chunk
+    <generation>/term_counts.npy int32: each chunk's number of terms (an index written without the two: found again)
 A build writes a new generation folder, then points CURRENT at it, so a crash never harms the index in use.
 """
 
@@ -33,7 +35,7 @@ from index.documents import Document
 from index.errors import StoreError
 from index.lexical import LexicalIndex
 from index.rows import RowFile
-from index.terms import PassageTerms, TermIds
+from index.terms import ChunkTerms, PassageTerms, TermIds
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
@@ -60,6 +62,7 @@ class Store:
     bm25: bm25s.BM25
     sentences: np.ndarray  # (count, 3) int64: chunk row, start, end
     sentence_vectors: np.ndarray | RowFile  # (count, dimension) float16; a RowFile once loaded
+    terms: ChunkTerms | None  # what BM25 counted (None: an index written before they were kept)
 
     @classmethod
     def create(
@@ -71,10 +74,12 @@ class Store:
         k1: float = 0.5,
         b: float = 0.5,
         dense_index: str = "auto",
+        terms: TermIds | None = None,
         bm25: bm25s.BM25 | None = None,
     ) -> Store:
         """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b) over the chunks' terms
-        (or `bm25`, made by index.lexical with its own k1 and b) and the dense index `dense_index` names
+        (`terms`, else found here; or `bm25`, made from them by index.lexical with its own k1 and b) and the dense
+        index `dense_index` names
         ("auto": exact, or HNSW for a large corpus; see index.dense). The vectors are copied once into arrays of
         their final size and BM25 counts term ids, so a large corpus is not held in memory several times over."""
         dimension = int(embedded[0].vector.shape[0])
@@ -87,10 +92,11 @@ class Store:
         np.concatenate([e.sentence_vectors for e in embedded], out=sentence_vectors, casting="same_kind")
         kind = dense_kind(dense_index, len(chunks))
         dense = make_dense(np.stack([e.vector for e in embedded]).astype(np.float32, copy=False), kind)
+        if terms is None:
+            terms = TermIds()
+            terms.add(PassageTerms.of(chunk.text for chunk in chunks))
         if bm25 is None:
-            term_ids = TermIds()
-            term_ids.add(PassageTerms.of(chunk.text for chunk in chunks))
-            bm25 = LexicalIndex.of(term_ids, k1, b)
+            bm25 = LexicalIndex.of(terms, k1, b)
         manifest = {
             **manifest,
             "format_version": FORMAT_VERSION,
@@ -102,7 +108,7 @@ class Store:
             "documents": {doc.id: {"sha256": doc.sha256, "title": doc.title} for doc in documents},
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
+        return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors, ChunkTerms.of(terms))
 
     @cached_property
     def sentence_starts(self) -> np.ndarray:
@@ -117,6 +123,12 @@ class Store:
             self.sentences[first:last, 1:],
             self.sentence_vectors[first:last].astype(np.float32),
         )
+
+    def passage_terms(self, rows: list[int]) -> PassageTerms:
+        """The BM25 terms of chunks `rows`: as the index keeps them, or found again where it does not."""
+        if self.terms is None:
+            return PassageTerms.of(self.chunks[row].text for row in rows)
+        return self.terms.passages(rows)
 
     @cached_property
     def _document_by_id(self) -> dict[str, Document]:
@@ -170,6 +182,9 @@ class Store:
         np.save(folder / "sentences.npy", self.sentences, allow_pickle=False)
         np.save(folder / "sentence_vectors.npy", self.sentence_vectors, allow_pickle=False)
         self.bm25.save(str(folder / "bm25"), show_progress=False)
+        if self.terms is not None:
+            np.save(folder / "terms.npy", self.terms.ids, allow_pickle=False)
+            np.save(folder / "term_counts.npy", self.terms.counts, allow_pickle=False)
         (folder / "manifest.json").write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         for path in folder.rglob("*"):
             if path.is_file():
@@ -215,6 +230,10 @@ class Store:
             bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
             sentences = np.load(folder / "sentences.npy", allow_pickle=False)
             sentence_vectors = RowFile(folder / "sentence_vectors.npy")  # read as needed: it is the largest table
+            terms = None
+            if (folder / "terms.npy").exists():  # read by a build only, as needed
+                terms = ChunkTerms(bm25.vocab_dict, np.load(folder / "terms.npy", mmap_mode="r", allow_pickle=False),
+                                   np.load(folder / "term_counts.npy", mmap_mode="r", allow_pickle=False))
         except StoreError:
             raise
         except (OSError, ValueError, KeyError, IndexError, RuntimeError) as error:
@@ -222,12 +241,13 @@ class Store:
                 f"The index at {index_dir} cannot be read ({type(error).__name__}: {error}): "
                 f"rebuild it with `qa index --rebuild --index {index_dir}`."
             ) from error
-        if not dense.ntotal == manifest.get("chunks") == len(chunks) or len(sentences) != len(sentence_vectors):
+        if (not dense.ntotal == manifest.get("chunks") == len(chunks) or len(sentences) != len(sentence_vectors)
+                or terms is not None and (len(terms.counts) != len(chunks) or int(terms.counts.sum()) != len(terms.ids))):
             raise StoreError(
                 f"The index at {index_dir} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks): "
                 f"rebuild it with `qa index --rebuild --index {index_dir}`."
             )
-        return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors)
+        return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors, terms)
 
 
 def _fsync(path: Path) -> None:

@@ -1,13 +1,13 @@
 """Terms: the lowercased, stemmed content words that BM25 and lexical evidence count; PassageTerms, a few
-texts' terms in whole arrays; and TermIds, the terms of every chunk as ids into one vocabulary, as BM25 indexes
-them."""
+texts' terms in whole arrays; TermIds, the terms of every chunk as ids into one vocabulary, as BM25 indexes them;
+and ChunkTerms, those ids as an index keeps them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import Stemmer
@@ -83,3 +83,36 @@ class TermIds:
         """(every term id, chunk after chunk; the number of terms of each chunk)."""
         none = np.zeros(0, dtype=np.int32)
         return np.concatenate([none, *self._ids]), np.concatenate([none, *self._counts])
+
+
+@dataclass(frozen=True)
+class ChunkTerms:
+    """Every chunk's term ids (`ids`, chunk after chunk) into `vocabulary`, and each chunk's number of terms: what an
+    index keeps, so that a later build takes an unchanged document's terms from it instead of finding them again."""
+
+    vocabulary: dict[str, int]
+    ids: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, term_ids: TermIds) -> ChunkTerms:
+        return cls(term_ids.vocab, *term_ids.ids)
+
+    @cached_property
+    def _starts(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])
+
+    @cached_property
+    def _words(self) -> list[str]:
+        words = [""] * len(self.vocabulary)
+        for word, number in self.vocabulary.items():
+            words[number] = word
+        return words
+
+    def passages(self, rows: list[int]) -> PassageTerms:
+        """The terms of chunks `rows`, as PassageTerms."""
+        starts = self._starts
+        found = np.concatenate([np.zeros(0, dtype=np.int32), *(self.ids[starts[row] : starts[row + 1]] for row in rows)])
+        distinct, ids = np.unique(found, return_inverse=True)
+        return PassageTerms([self._words[number] for number in distinct.tolist()], ids.astype(np.int32),
+                            np.asarray(self.counts[rows], dtype=np.int32))

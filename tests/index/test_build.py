@@ -12,6 +12,7 @@ from index.config import IndexConfig
 from index.embedding import Embedder
 from index.errors import DocsError
 from index.store import Store
+from index.terms import terms
 from tests.conftest import SEEDS
 
 NEW_DOCUMENT = "Lake Sevan\n\nLake Sevan is the largest lake in Armenia. It lies at 1,900 metres above sea level.\n"
@@ -74,6 +75,36 @@ def test_adding_changing_renaming_and_deleting(docs, tmp_path, embedder):
     assert len(store.chunks) == seed_chunks
     for chunk in store.chunks:
         assert store.document(chunk.doc_id).text[chunk.start : chunk.end] == chunk.text
+
+
+def _scores(store: Store) -> list[np.ndarray]:
+    return [store.bm25.get_scores(words) for words in (["armenia"], ["lake", "sevan"], ["csto", "participation"])]
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_unchanged_documents_bring_their_bm25_terms_from_the_index(kept, docs, tmp_path, embedder, monkeypatch):
+    """A document added to a folder: only its chunks' terms are found, the others come from the index (or, from an
+    index written before it kept them, are found again), and BM25 scores as a build from nothing does."""
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    if not kept:
+        for name in ("terms.npy", "term_counts.npy"):
+            next(index.glob(f"gen-*/{name}")).unlink()
+        assert Store.load(index).terms is None
+    (docs / "sevan.md").write_text(NEW_DOCUMENT)
+    found = []
+    monkeypatch.setattr("index.terms.terms", lambda text: found.append(text) or terms(text))
+    summary = build(docs, index, embedder=embedder)
+    monkeypatch.undo()
+    store = Store.load(index)
+    new_texts = [chunk.text for chunk in store.chunks if chunk.doc_id == "sevan.md"]
+    assert found == (new_texts if kept else [chunk.text for chunk in store.chunks if chunk.doc_id != "sevan.md"] + new_texts)
+    assert store.terms is not None and len(store.terms.counts) == summary.chunks
+    scratch = build(docs, tmp_path / "scratch", embedder=embedder, rebuild=True)
+    assert scratch.chunks == summary.chunks
+    for ours, theirs in zip(_scores(store), _scores(Store.load(tmp_path / "scratch"))):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert _scores(store)[1].max() > 0
 
 
 def test_another_dense_index_kind_is_built_without_embedding_again(docs, tmp_path, embedder):

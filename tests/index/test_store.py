@@ -13,6 +13,7 @@ from index.dense import APPROXIMATE_FROM, dense_kind
 from index.documents import Document
 from index.errors import StoreError
 from index.store import POINTER, Embedded, Store
+from index.terms import terms
 
 
 def _store(count: int = 40, dimension: int = 16, dense_index: str = "auto") -> Store:
@@ -115,5 +116,18 @@ def test_missing_and_damaged_indexes_say_how_to_fix_them(tmp_path):
     _store().save(tmp_path)
     generation = tmp_path / (tmp_path / POINTER).read_text().strip()
     (generation / "chunks.npy").write_bytes(b"garbage")
+    with pytest.raises(StoreError, match="--rebuild"):
+        Store.load(tmp_path)
+
+
+def test_kept_terms_load_with_the_index_and_must_fit_its_chunks(tmp_path):
+    store = _store()
+    store.save(tmp_path)
+    loaded = Store.load(tmp_path)
+    assert loaded.terms.ids.tolist() == store.terms.ids.tolist() and loaded.terms.vocabulary == store.terms.vocabulary
+    rows = list(range(len(store.chunks)))
+    assert loaded.passage_terms(rows).counts.tolist() == [len(terms(chunk.text)) for chunk in store.chunks]
+    generation = tmp_path / (tmp_path / POINTER).read_text().strip()
+    np.save(generation / "term_counts.npy", np.zeros(len(store.chunks) + 1, dtype=np.int32))
     with pytest.raises(StoreError, match="--rebuild"):
         Store.load(tmp_path)
