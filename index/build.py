@@ -243,8 +243,8 @@ def _contents(
     summary: BuildSummary,
 ) -> tuple[list[Chunk], list[Embedded], TermIds, bm25s.BM25]:
     """All chunks in document order with their vectors, their terms and BM25 over them, reusing the previous
-    index's chunks, vectors and terms where the document's sha256 is unchanged, and filling in the summary. New documents are cut in
-    worker processes (index.preparation) and embedded in blocks by a thread as they come."""
+    index's chunks, vectors and terms where the document's sha256 is unchanged, and filling in the summary. New
+    documents are cut in worker processes (index.preparation) and embedded in blocks by a thread as they come."""
     reused: dict[str, tuple[str, list[int]]] = {}  # sha256 -> (old id, chunk rows in the previous store)
     old_ids: dict[str, str] = {}
     if previous is not None:

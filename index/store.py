@@ -231,7 +231,7 @@ class Store:
             sentences = np.load(folder / "sentences.npy", allow_pickle=False)
             sentence_vectors = RowFile(folder / "sentence_vectors.npy")  # read as needed: it is the largest table
             terms = None
-            if (folder / "terms.npy").exists():  # read by a build only, as needed
+            if (folder / "terms.npy").exists():  # mapped, not read: only a build reads the ids, as it needs them
                 terms = ChunkTerms(bm25.vocab_dict, np.load(folder / "terms.npy", mmap_mode="r", allow_pickle=False),
                                    np.load(folder / "term_counts.npy", mmap_mode="r", allow_pickle=False))
         except StoreError:
@@ -241,8 +241,9 @@ class Store:
                 f"The index at {index_dir} cannot be read ({type(error).__name__}: {error}): "
                 f"rebuild it with `qa index --rebuild --index {index_dir}`."
             ) from error
-        if (not dense.ntotal == manifest.get("chunks") == len(chunks) or len(sentences) != len(sentence_vectors)
-                or terms is not None and (len(terms.counts) != len(chunks) or int(terms.counts.sum()) != len(terms.ids))):
+        tables_fit = dense.ntotal == manifest.get("chunks") == len(chunks) and len(sentences) == len(sentence_vectors)
+        terms_fit = terms is None or len(terms.counts) == len(chunks) and int(terms.counts.sum()) == len(terms.ids)
+        if not (tables_fit and terms_fit):
             raise StoreError(
                 f"The index at {index_dir} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks): "
                 f"rebuild it with `qa index --rebuild --index {index_dir}`."
