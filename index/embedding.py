@@ -81,8 +81,11 @@ class TorchEmbedding:
         transformers_logging.disable_progress_bar()
         transformers_logging.set_verbosity_error()
         self.model = SentenceTransformer(location, device=device)
+        # sentence-transformers loads the precision the weights are stored in: run the one the runtime names.
         if half:
             self.model.half()
+        else:
+            self.model.float()
         self.wordpieces = WordPieces.from_transformers(self.model.tokenizer)
         try:  # a pipeline that ONNX Runtime reproduces is one whose tokenizer WordPieces runs as it is
             Pipeline.read(location)

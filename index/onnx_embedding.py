@@ -84,7 +84,8 @@ class OnnxEmbedding:
             from transformers import AutoModel
 
             arrays = self.wordpieces.batch(["An example text."], self.max_seq_length).arrays
-            return AutoModel.from_pretrained(str(transformer)), {k: torch.from_numpy(v) for k, v in arrays.items()}
+            model = AutoModel.from_pretrained(str(transformer)).float()  # exported in float32, however it is stored
+            return model, {k: torch.from_numpy(v) for k, v in arrays.items()}
 
         key = files_digest(Path(location), details="sentence-transformers embedding")
         self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize=quantize)

@@ -16,8 +16,9 @@ import numpy as np
 
 from index.config import RUNTIMES, TORCH_RUNTIMES, cache_home
 
-#: Bump to re-export every cached model (for example after changing how models are exported).
-EXPORT_VERSION = 1
+#: Bump to re-export every cached model (for example after changing how models are exported). 2: exports are
+#: float32 however the model's weights are stored (a half-precision model was exported in half precision).
+EXPORT_VERSION = 2
 
 
 def resolve_runtime(runtime: str, device: str, cpu_default: str, gpu_default: str = "torch") -> str:

@@ -90,7 +90,6 @@ def model_inputs(model, inputs: dict) -> dict:
 
 def _load_torch(folder: Path, location: str) -> tuple[object, object]:
     """The tokenizer and PyTorch model of a shipped folder, a full model folder or a model name."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
@@ -98,7 +97,7 @@ def _load_torch(folder: Path, location: str) -> tuple[object, object]:
 
     if (folder / MANIFEST).exists():
         return load_shipped(folder)
-    return AutoTokenizer.from_pretrained(location), AutoModelForQuestionAnswering.from_pretrained(location)
+    return pretrained(location)
 
 
 def _load_onnx(folder: Path, quantize: bool) -> tuple[WordPieces, OnnxModel]:
@@ -120,12 +119,17 @@ def _load_onnx(folder: Path, quantize: bool) -> tuple[WordPieces, OnnxModel]:
     return wordpieces, OnnxModel.exported(key, load, ["start_logits", "end_logits"], quantize=quantize)
 
 
-def base_model(name: str) -> tuple[object, object]:
-    """The tokenizer and a question-answering model initialized from the base (embedding) model `name`."""
+def pretrained(location: str) -> tuple[object, object]:
+    """The tokenizer and question-answering model at `location` (a folder or a model name), in float32 however
+    its weights are stored: transformers loads the stored precision (torch-fp16 halves the model afterwards)."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    location = resolve_model(name)
-    return AutoTokenizer.from_pretrained(location), AutoModelForQuestionAnswering.from_pretrained(location)
+    return AutoTokenizer.from_pretrained(location), AutoModelForQuestionAnswering.from_pretrained(location).float()
+
+
+def base_model(name: str) -> tuple[object, object]:
+    """The tokenizer and a question-answering model initialized from the base (embedding) model `name`."""
+    return pretrained(resolve_model(name))
 
 
 def load_shipped(folder: Path) -> tuple[object, object]:

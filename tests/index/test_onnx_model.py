@@ -102,3 +102,25 @@ def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
     monkeypatch.setenv("QA_RUNTIME", "tensorrt")
     with pytest.raises(ValueError, match="QA_RUNTIME"):
         IndexConfig()
+
+
+def test_a_model_stored_in_half_precision_runs_in_float32(tmp_path):
+    import shutil
+
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from index.embedding import resolve_model
+
+    model = tmp_path / "model"  # the packaged pipeline and tokenizer around a tiny random BERT stored in float16
+    shutil.copytree(resolve_model("all-MiniLM-L6-v2"), model)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    BertModel(config).half().save_pretrained(model)
+    pooling = json.loads((model / "1_Pooling" / "config.json").read_text())
+    (model / "1_Pooling" / "config.json").write_text(json.dumps(pooling | {"word_embedding_dimension": 32}))
+    plain = Embedder(str(model), device="cpu", runtime="torch")
+    assert plain.precision == "float32" and next(plain.backend.model.parameters()).dtype == torch.float32
+    expected = plain.encode(TEXTS)
+    np.testing.assert_allclose(Embedder(str(model), device="cpu", runtime="onnx").encode(TEXTS), expected, atol=1e-5)
+    assert np.all(np.sum(Embedder(str(model), device="cpu").encode(TEXTS) * expected, axis=1) > 0.97)  # int8

@@ -81,14 +81,16 @@ def test_a_very_long_question_still_leaves_room_for_the_text(tokenizer):
     assert span is not None
 
 
-def tiny_random_bert(folder, tokenizer, runtime: str = "auto") -> ReaderModel:
-    """A one-layer BERT question-answering model with random weights, saved to `folder` and loaded from it."""
+def tiny_random_bert(folder, tokenizer, runtime: str = "auto", half: bool = False) -> ReaderModel:
+    """A one-layer BERT question-answering model with random weights, saved to `folder` (in float16 if `half`)
+    and loaded from it."""
     from transformers import BertConfig, BertForQuestionAnswering
 
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=512)
     torch.manual_seed(0)
-    BertForQuestionAnswering(config).save_pretrained(folder)
+    model = BertForQuestionAnswering(config)
+    (model.half() if half else model).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return ReaderModel.load(folder, runtime=runtime)
 
@@ -100,6 +102,15 @@ def test_a_tiny_random_bert_loads_from_a_folder_and_decodes_valid_offsets(tmp_pa
     for span, text in zip(spans, texts):
         assert 0 <= span.start < span.end <= len(text)
         assert text[span.start : span.end] == text[span.start : span.end].strip()
+
+
+def test_a_model_stored_in_half_precision_is_read_in_float32(tmp_path, tokenizer):
+    plain = tiny_random_bert(tmp_path, tokenizer, runtime="torch", half=True)
+    assert next(plain.model.parameters()).dtype == torch.float32
+    arrays = plain.wordpieces.windows("Who spoke?", ["Ararat Mirzoyan spoke in Yerevan."], 64, 16).arrays
+    onnx = ReaderModel.load(tmp_path, runtime="onnx")
+    for expected, got in zip(plain.logits(arrays), onnx.logits(arrays)):
+        np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
 def test_token_types_reach_the_model_even_when_the_tokenizer_does_not_list_them(tmp_path, tokenizer):
