@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from index.config import DEFAULT_MODEL, TORCH_RUNTIMES
 from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
-from index.onnx_model import resolve_runtime
+from index.onnx_model import quiet_transformers, resolve_runtime
 from index.pooling import Spans, pool_spans_batch
 from index.wordpieces import TokenSpan, WordPieces, length_sorted_batches
 
@@ -76,10 +76,8 @@ class TorchEmbedding:
 
     def __init__(self, location: str, device: str, half: bool = False) -> None:
         from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
+        quiet_transformers()
         self.model = SentenceTransformer(location, device=device)
         # sentence-transformers loads the precision the weights are stored in: run the one the runtime names.
         if half:

@@ -21,6 +21,15 @@ from index.config import RUNTIMES, TORCH_RUNTIMES, cache_home
 EXPORT_VERSION = 2
 
 
+def quiet_transformers() -> None:
+    """Loading a transformers model shows no progress bars and no advice, only errors: the command's own
+    output stays readable."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+
+
 def resolve_runtime(runtime: str, device: str, cpu_default: str, gpu_default: str = "torch") -> str:
     """`auto` is `cpu_default` on the CPU and `gpu_default` on any other device (ONNX Runtime runs here on the
     CPU only)."""
@@ -76,6 +85,7 @@ class OnnxModel:
         plain, quantized = folder / f"{key}.onnx", folder / f"{key}-int8.onnx"
         if not plain.exists():
             print(f"Exporting the model to ONNX (once; kept in {folder})...", file=sys.stderr, flush=True)
+            quiet_transformers()
             module, example = load()
             _export(module, example, outputs, plain)
         if quantize and not quantized.exists():
@@ -123,11 +133,14 @@ def _quantize(plain: Path, path: Path) -> None:
     handle, temporary = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
     os.close(handle)
     root = logging.getLogger()
-    level = root.level
+    level, handlers = root.level, root.handlers[:]
     try:
         root.setLevel(logging.ERROR)  # quantize_dynamic advises pre-processing on the root logger
         quantize_dynamic(str(plain), temporary, weight_type=QuantType.QInt8, per_channel=True)
         os.replace(temporary, path)
     finally:
+        # That advice also gives a root logger without handlers one to stderr, through which every library's
+        # log records would then print (bm25s logs at DEBUG): take it away again.
         root.setLevel(level)
+        root.handlers[:] = handlers
         Path(temporary).unlink(missing_ok=True)

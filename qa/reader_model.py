@@ -14,7 +14,12 @@ import numpy as np
 
 from index.config import TORCH_RUNTIMES
 from index.embedding import resolve_model
-from index.onnx_model import OnnxModel, files_digest, resolve_runtime
+from index.onnx_model import (
+    OnnxModel,
+    files_digest,
+    quiet_transformers,
+    resolve_runtime,
+)
 from index.wordpieces import WordPieces
 
 #: The reader trained by `qa train-reader` and shipped with the project.
@@ -90,11 +95,7 @@ def model_inputs(model, inputs: dict) -> dict:
 
 def _load_torch(folder: Path, location: str) -> tuple[object, object]:
     """The tokenizer and PyTorch model of a shipped folder, a full model folder or a model name."""
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
-
+    quiet_transformers()
     if (folder / MANIFEST).exists():
         return load_shipped(folder)
     return pretrained(location)

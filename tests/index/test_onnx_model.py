@@ -104,7 +104,8 @@ def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
         IndexConfig()
 
 
-def test_a_model_stored_in_half_precision_runs_in_float32(tmp_path):
+def tiny_model(folder, half: bool = False):
+    """The packaged pipeline and tokenizer around a tiny random BERT, stored in float16 if `half`: `folder`."""
     import shutil
 
     import torch
@@ -112,15 +113,35 @@ def test_a_model_stored_in_half_precision_runs_in_float32(tmp_path):
 
     from index.embedding import resolve_model
 
-    model = tmp_path / "model"  # the packaged pipeline and tokenizer around a tiny random BERT stored in float16
-    shutil.copytree(resolve_model("all-MiniLM-L6-v2"), model)
+    shutil.copytree(resolve_model("all-MiniLM-L6-v2"), folder)
     torch.manual_seed(0)
     config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
-    BertModel(config).half().save_pretrained(model)
-    pooling = json.loads((model / "1_Pooling" / "config.json").read_text())
-    (model / "1_Pooling" / "config.json").write_text(json.dumps(pooling | {"word_embedding_dimension": 32}))
+    model = BertModel(config)
+    (model.half() if half else model).save_pretrained(folder)
+    pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling | {"word_embedding_dimension": 32}))
+    return folder
+
+
+def test_a_model_stored_in_half_precision_runs_in_float32(tmp_path):
+    import torch
+
+    model = tiny_model(tmp_path / "model", half=True)
     plain = Embedder(str(model), device="cpu", runtime="torch")
     assert plain.precision == "float32" and next(plain.backend.model.parameters()).dtype == torch.float32
     expected = plain.encode(TEXTS)
     np.testing.assert_allclose(Embedder(str(model), device="cpu", runtime="onnx").encode(TEXTS), expected, atol=1e-5)
     assert np.all(np.sum(Embedder(str(model), device="cpu").encode(TEXTS) * expected, axis=1) > 0.97)  # int8
+
+
+def test_exporting_leaves_the_root_logger_without_handlers(tmp_path, monkeypatch, capfd):
+    import logging
+
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.enable_progress_bar()  # as in a fresh process (an earlier test may have disabled it)
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in a command, before anything logs
+    Embedder(str(tiny_model(tmp_path / "model")), device="cpu")  # exported, then quantized to int8
+    assert logging.getLogger().handlers == []  # else bm25s's DEBUG records would print through one
+    err = capfd.readouterr().err
+    assert "Exporting the model" in err and "Loading weights" not in err  # no transformers progress bar

@@ -104,6 +104,49 @@ def test_a_tiny_random_bert_loads_from_a_folder_and_decodes_valid_offsets(tmp_pa
         assert text[span.start : span.end] == text[span.start : span.end].strip()
 
 
+def test_a_roberta_model_reads_alike_on_both_runtimes(tmp_path):
+    """The RoBERTa family (deepset/tinyroberta-squad2, say): byte-level BPE, no token types, two separators."""
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
+    from transformers import (
+        RobertaConfig,
+        RobertaForQuestionAnswering,
+        RobertaTokenizerFast,
+    )
+
+    texts = ["Pashinyan said on Feb. 23 that Armenia froze its participation in the CSTO. " * 8, "Short text here."]
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer, bpe.decoder = pre_tokenizers.ByteLevel(add_prefix_space=False), decoders.ByteLevel()
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    bpe.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=specials, show_progress=False,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    bpe.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    RobertaTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
+                         unk_token="<unk>", pad_token="<pad>", mask_token="<mask>").save_pretrained(tmp_path)
+    config = RobertaConfig(vocab_size=bpe.get_vocab_size(), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                           intermediate_size=64, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1)
+    torch.manual_seed(0)
+    RobertaForQuestionAnswering(config).save_pretrained(tmp_path)
+    question = "When did Armenia freeze it?"
+    plain, onnx = (ReaderModel.load(tmp_path, runtime=runtime) for runtime in ("torch", "onnx"))
+    batch = onnx.wordpieces.windows(question, texts, 64, 16)
+    assert len(batch.rows_of) > len(texts)  # the long text took several windows
+    for window, text_index in enumerate(batch.rows_of):
+        sequences, offsets = batch.sequence_ids[window], batch.offsets[window]
+        pieces = [texts[text_index][start:end] for (start, end), sequence in zip(offsets, sequences) if sequence == 1]
+        assert "".join(pieces).replace(" ", "") in texts[text_index].replace(" ", "")  # offsets in the text
+    spans = [decode(reader, question, texts, Decoding(max_length=64, stride=16)) for reader in (plain, onnx)]
+    for span, same, text in zip(*spans, texts):
+        assert (span.start, span.end) == (same.start, same.end) and span.score == pytest.approx(same.score, abs=1e-4)
+        assert 0 <= span.start < span.end <= len(text)
+
+
 def test_a_model_stored_in_half_precision_is_read_in_float32(tmp_path, tokenizer):
     plain = tiny_random_bert(tmp_path, tokenizer, runtime="torch", half=True)
     assert next(plain.model.parameters()).dtype == torch.float32
