@@ -209,6 +209,9 @@ def test_the_onnx_reader_gives_the_logits_of_pytorch(tokenizer):
     expected_starts, expected_ends = plain.logits(batch.arrays)
     np.testing.assert_allclose(starts, expected_starts, atol=1e-4)
     np.testing.assert_allclose(ends, expected_ends, atol=1e-4)
+    padding = batch.arrays["attention_mask"] == 0  # "No one." is padded to the long text's windows
+    assert padding.any() and np.isneginf(starts[padding]).all() and np.isneginf(expected_ends[padding]).all()
+    assert np.isfinite(starts[~padding]).all() and np.isfinite(expected_ends[~padding]).all()
     for got, want in zip(decode(reader, "Who leads Armenia?", texts), decode(plain, "Who leads Armenia?", texts)):
         assert (got.start, got.end) == (want.start, want.end) and got.margin == pytest.approx(want.margin, abs=1e-3)
 
