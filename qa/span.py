@@ -54,7 +54,7 @@ def _short_question(wordpieces: WordPieces, question: str, limit: int) -> str:
 
 
 def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decoding = Decoding()) -> list[Span | None]:
-    """The best span of each text (None where the text gives no token), reading all windows in one batch."""
+    """The best span of each text (None where the text gives no token), reading all windows in one call."""
     if not texts:
         return []
     question = _short_question(reader.wordpieces, question, decoding.max_question_tokens)
