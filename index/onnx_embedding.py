@@ -88,7 +88,7 @@ class OnnxEmbedding:
             return model, {k: torch.from_numpy(v) for k, v in arrays.items()}
 
         key = files_digest(Path(location), details="sentence-transformers embedding")
-        self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize=quantize)
+        self.onnx = OnnxModel.exported(key, load, ["last_hidden_state"], quantize, "the embedding model")
 
     def outputs(self, texts: list[str], batch_size: int, tokens: Sequence[TokenSpan | None] = ()
                 ) -> list[tuple[np.ndarray, np.ndarray, list]]:

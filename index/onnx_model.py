@@ -77,14 +77,14 @@ class OnnxModel:
 
     @classmethod
     def exported(cls, key: str, load: Callable[[], tuple[object, Mapping[str, object]]], outputs: Sequence[str],
-                 quantize: bool = False) -> OnnxModel:
+                 quantize: bool = False, what: str = "the model") -> OnnxModel:
         """The session for the model cached under `key`, exported first when it is not there: `load()` gives
         the torch module and example keyword inputs (torch tensors); the module's result has the attributes
-        `outputs`."""
+        `outputs`. `what` names the model in the notice of an export."""
         folder = cache_dir()
         plain, quantized = folder / f"{key}.onnx", folder / f"{key}-int8.onnx"
         if not plain.exists():
-            print(f"Exporting the model to ONNX (once; kept in {folder})...", file=sys.stderr, flush=True)
+            print(f"Exporting {what} to ONNX (once; kept in {folder})...", file=sys.stderr, flush=True)
             quiet_transformers()
             module, example = load()
             _export(module, example, outputs, plain)

@@ -130,7 +130,7 @@ def _load_onnx(folder: Path, quantize: bool) -> tuple[WordPieces, OnnxModel]:
         return model.eval(), model_inputs(model, tokenizer("Who?", "Someone.", return_tensors="pt", return_token_type_ids=True))
 
     key = files_digest(*sources, details="question answering")
-    return wordpieces, OnnxModel.exported(key, load, ["start_logits", "end_logits"], quantize=quantize)
+    return wordpieces, OnnxModel.exported(key, load, ["start_logits", "end_logits"], quantize, "the reader model")
 
 
 def pretrained(location: str) -> tuple[object, object]:

@@ -144,4 +144,4 @@ def test_exporting_leaves_the_root_logger_without_handlers(tmp_path, monkeypatch
     Embedder(str(tiny_model(tmp_path / "model")), device="cpu")  # exported, then quantized to int8
     assert logging.getLogger().handlers == []  # else bm25s's DEBUG records would print through one
     err = capfd.readouterr().err
-    assert "Exporting the model" in err and "Loading weights" not in err  # no transformers progress bar
+    assert "Exporting the embedding model" in err and "Loading weights" not in err  # no transformers progress bar
