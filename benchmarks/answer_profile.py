@@ -1,6 +1,7 @@
 """Where an answer's time goes: `answer()` over dev questions, one at a time and warm, with the time of the
 question's embedding and of the span reader's forward pass apart, and what the reader reads (windows per
-question, tokens per window, the share of padding in its batches).
+question, tokens per window, and the share of padding in the batch that holds a question's windows, which the
+ONNX reader does not run: it runs each window at its own length).
 
     python benchmarks/answer_profile.py --docs ../shared/eval/squad-v1.1-dev/docs \
         --questions ../shared/eval/squad-v1.1-dev/questions.jsonl --limit 300

@@ -79,9 +79,9 @@ class Store:
     ) -> Store:
         """A store over `chunks`, `embedded[i]` holding chunk i's vectors, with BM25(k1, b) over the chunks' terms
         (`terms`, else found here; or `bm25`, made from them by index.lexical with its own k1 and b) and the dense
-        index `dense_index` names
-        ("auto": exact, or HNSW for a large corpus; see index.dense). The vectors are copied once into arrays of
-        their final size and BM25 counts term ids, so a large corpus is not held in memory several times over."""
+        index `dense_index` names ("auto": exact, or HNSW for a large corpus; see index.dense). The vectors are
+        copied once into arrays of their final size and BM25 counts term ids, so a large corpus is not held in
+        memory several times over."""
         dimension = int(embedded[0].vector.shape[0])
         counts = [len(e.sentences) for e in embedded]
         sentences = np.empty((sum(counts), 3), dtype=np.int64)
