@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import bm25s
 import numpy as np
 
 from index.terms import TermIds
+
+# bm25s sets its logger to DEBUG when imported, so an application that logs at the default WARNING
+# (logging.basicConfig()) would print "DEBUG:bm25s:Building index ..." on every build: let its level decide.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 
 class LexicalIndex(bm25s.BM25):

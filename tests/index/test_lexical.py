@@ -1,5 +1,7 @@
 """LexicalIndex: the same BM25 scores as bm25s's own index, built in whole arrays from TermIds."""
 
+import logging
+
 import bm25s
 import numpy as np
 
@@ -41,3 +43,14 @@ def test_passage_terms_index_each_document_distinct_word_once():
     assert len(passages.words) == len(set(passages.words))
     assert [passages.words[i] for i in passages.ids] == terms(TEXTS[2]) + terms(TEXTS[3])
     assert passages.counts.tolist() == [len(terms(TEXTS[2])), len(terms(TEXTS[3]))]
+
+
+def test_bm25s_logs_at_the_applications_level():
+    """An application logging at WARNING sees no bm25s debug lines, though bm25s sets DEBUG on import."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        assert not logging.getLogger("bm25s").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(level)
