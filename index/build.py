@@ -109,6 +109,17 @@ def _previous_manifest(index_dir: Path) -> tuple[dict | None, str]:
         return None, f"the previous index could not be read ({error})"
 
 
+def _kept_index(index_dir: Path, manifest: dict | None) -> str:
+    """What a build that finds no documents says of the index it leaves as it is."""
+    if manifest is None:
+        return ""
+    held = sorted(manifest.get("documents", {}))
+    listed = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+    documents = f"{len(held)} document{'' if len(held) == 1 else 's'}"
+    return (f" The index at {index_dir} was left as it is: it still answers from the {documents} indexed before "
+            f"({listed}); delete that folder if they should go.")
+
+
 def build(
     docs_dir: Path | str,
     index_dir: Path | str,
@@ -146,14 +157,14 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
     started = time.perf_counter()
     stamps = fingerprint(docs_dir)
     documents, skipped, flagged = read_folder(docs_dir)
+    manifest, reason = _previous_manifest(index_dir)
     if not documents:
         raise DocsError(
             f"No documents to index in {docs_dir}: add {', '.join(DOCUMENT_SUFFIXES)} files"
             + (f" ({len(skipped)} files skipped: " + "; ".join(f"{s.id}: {s.reason}" for s in skipped) + ")" if skipped else "")
-            + ". The existing index, if any, was left as it is."
+            + "." + _kept_index(index_dir, manifest)
         )
     summary = BuildSummary(skipped=skipped, flagged=flagged, documents=len(documents))
-    manifest, reason = _previous_manifest(index_dir)
     if rebuild:
         reason = "asked for"
     elif manifest is not None:
@@ -163,17 +174,21 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
         current = {doc.id: doc.sha256 for doc in documents}
         stored = {doc_id: entry["sha256"] for doc_id, entry in manifest["documents"].items()}
         same_dense = manifest.get("dense_index", "flat") == dense_kind(config.dense_index, manifest["chunks"])
-        if current == stored and same_dense:
+        damage = Store.damage(index_dir, manifest)
+        if damage:
+            reason = f"the index is damaged: {damage}"
+        elif current == stored and same_dense:
             if manifest.get("files") != stamps:  # touched, not changed: remember the new stamps
                 Store.update_manifest(index_dir, {"files": stamps})
             summary.unchanged = sorted(current)
             summary.chunks = manifest["chunks"]
             summary.seconds = time.perf_counter() - started
             return summary
-        try:
-            previous = Store.load(index_dir)
-        except StoreError as error:
-            reason = f"the previous index could not be read ({error})"
+        else:
+            try:
+                previous = Store.load(index_dir, docs_dir)
+            except StoreError as error:
+                reason = f"the previous index could not be read ({error})"
     summary.full_rebuild_reason = reason
     embedder = embedder or Embedder(config.model, config.device, config.batch_size, config.runtime)
     chunks, embedded, terms, bm25 = _contents(documents, previous, config, embedder, summary)

@@ -2,7 +2,8 @@
 
 Layout of an index folder:
     CURRENT                  name of the generation folder in use (replaced atomically)
-    <generation>/manifest.json   format version, model, dimension, chunker settings, documents' sha256
+    <generation>/manifest.json   format version, model, dimension, chunker settings, documents' sha256, and the
+                                 size of every other file (a file deleted or cut short is found without reading it)
     <generation>/documents.json  [{"id", "title", "sha256", "text", "pages"?}]: the text citations index into
     <generation>/chunks.npy      int64 rows (document number, start, end)
     <generation>/dense.faiss     FAISS inner-product index (exact, or HNSW for large corpora); row i is chunk i
@@ -185,6 +186,7 @@ class Store:
         if self.terms is not None:
             np.save(folder / "terms.npy", self.terms.ids, allow_pickle=False)
             np.save(folder / "term_counts.npy", self.terms.counts, allow_pickle=False)
+        self.manifest["sizes"] = _sizes(folder)
         (folder / "manifest.json").write_text(json.dumps(self.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         for path in folder.rglob("*"):
             if path.is_file():
@@ -204,20 +206,40 @@ class Store:
         """True when `index_dir` holds a saved index."""
         return (Path(index_dir) / POINTER).is_file()
 
+    @staticmethod
+    def damage(index_dir: Path, manifest: dict) -> str:
+        """What is wrong with the files of the index in use, whose manifest is `manifest` ("" when every file the
+        manifest lists is there at its size; an index saved before sizes were recorded is not checked)."""
+        if "sizes" not in manifest:
+            return ""
+        folder = Path(index_dir) / (Path(index_dir) / POINTER).read_text().strip()
+        found = _sizes(folder)
+        for name, size in manifest["sizes"].items():
+            if name not in found:
+                return f"{name} is missing"
+            if found[name] != size:
+                return f"{name} has {found[name]} bytes, not the {size} written"
+        return ""
+
     @classmethod
-    def load(cls, index_dir: Path) -> Store:
-        """The index saved in `index_dir`; a StoreError says how to fix a missing or damaged one."""
+    def load(cls, index_dir: Path, docs: Path | str = "DOCS") -> Store:
+        """The index saved in `index_dir`; a StoreError says how to fix a missing or damaged one (with the command
+        that rebuilds it from `docs`, its documents folder)."""
         index_dir = Path(index_dir)
+        rebuild = f"rebuild it with `qa index --rebuild --docs {docs} --index {index_dir}`"
         if not cls.exists(index_dir):
-            raise StoreError(f"No index at {index_dir}: build it with `qa index --docs DOCS --index {index_dir}`.")
+            raise StoreError(f"No index at {index_dir}: build it with `qa index --docs {docs} --index {index_dir}`.")
         try:
             folder = index_dir / (index_dir / POINTER).read_text().strip()
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             if manifest.get("format_version") != FORMAT_VERSION:
                 raise StoreError(
                     f"The index at {index_dir} has format version {manifest.get('format_version')}, this program "
-                    f"reads version {FORMAT_VERSION}: rebuild it with `qa index --rebuild --index {index_dir}`."
+                    f"reads version {FORMAT_VERSION}: {rebuild}."
                 )
+            damage = cls.damage(index_dir, manifest)
+            if damage:
+                raise StoreError(f"The index at {index_dir} is damaged ({damage}): {rebuild}.")
             raw = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
             documents = [
                 Document(d["id"], d["title"], d["text"], d["sha256"], tuple(map(tuple, d.get("pages", ())))) for d in raw
@@ -238,17 +260,22 @@ class Store:
             raise
         except (OSError, ValueError, KeyError, IndexError, RuntimeError) as error:
             raise StoreError(
-                f"The index at {index_dir} cannot be read ({type(error).__name__}: {error}): "
-                f"rebuild it with `qa index --rebuild --index {index_dir}`."
+                f"The index at {index_dir} cannot be read ({type(error).__name__}: {error}): {rebuild}."
             ) from error
         tables_fit = dense.ntotal == manifest.get("chunks") == len(chunks) and len(sentences) == len(sentence_vectors)
         terms_fit = terms is None or len(terms.counts) == len(chunks) and int(terms.counts.sum()) == len(terms.ids)
         if not (tables_fit and terms_fit):
             raise StoreError(
-                f"The index at {index_dir} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks): "
-                f"rebuild it with `qa index --rebuild --index {index_dir}`."
+                f"The index at {index_dir} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks): {rebuild}."
             )
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors, terms)
+
+
+def _sizes(folder: Path) -> dict[str, int]:
+    """The size in bytes of every file in a generation folder but its manifest (and a manifest being replaced),
+    by path inside it."""
+    return {path.relative_to(folder).as_posix(): path.stat().st_size
+            for path in sorted(folder.rglob("*")) if path.is_file() and not path.name.startswith("manifest.json")}
 
 
 def _fsync(path: Path) -> None:

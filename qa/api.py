@@ -55,7 +55,7 @@ class Engine:
         self.embedder = embedder or Embedder(index_config.model, index_config.device, index_config.batch_size, index_config.runtime)
         if not Store.exists(self.index):
             build(self.docs, self.index, index_config, embedder=self.embedder)
-        self.store = Store.load(self.index)
+        self.store = Store.load(self.index, self.docs)
         self._check_model()
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = make_reader(self.config, self.store, reader_model)

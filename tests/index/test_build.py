@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -87,9 +88,11 @@ def test_unchanged_documents_bring_their_bm25_terms_from_the_index(kept, docs, t
     index written before it kept them, are found again), and BM25 scores as a build from nothing does."""
     index = tmp_path / "index"
     build(docs, index, embedder=embedder)
-    if not kept:
+    if not kept:  # an index written before the terms were kept, and before the files' sizes were recorded
         for name in ("terms.npy", "term_counts.npy"):
             next(index.glob(f"gen-*/{name}")).unlink()
+        manifest = next(index.glob("gen-*/manifest.json"))
+        manifest.write_text(json.dumps({k: v for k, v in json.loads(manifest.read_text()).items() if k != "sizes"}))
         assert Store.load(index).terms is None
     (docs / "sevan.md").write_text(NEW_DOCUMENT)
     found = []
@@ -161,6 +164,26 @@ def test_bad_documents_folder_keeps_the_existing_index(case, docs, tmp_path, emb
         target.mkdir()
     if case == "only-unreadable":
         (target / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
-    with pytest.raises(DocsError, match="No documents to index|does not exist"):
+    with pytest.raises(DocsError, match="No documents to index|does not exist") as refused:
         build(target, index, embedder=embedder)
     assert Store.load(index).chunks == before
+    if case != "missing":  # what the index still holds, and how to drop it
+        assert f"still answers from the 1 document indexed before ({before[0].doc_id})" in str(refused.value)
+        assert "delete that folder" in str(refused.value)
+
+
+@pytest.mark.parametrize("damage", ["dense.faiss", "sentence_vectors.npy", "bm25"])
+def test_an_index_damaged_on_disk_is_rebuilt_by_a_plain_update(damage, docs, tmp_path, embedder):
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    target = index / (index / "CURRENT").read_text().strip() / damage
+    if damage == "sentence_vectors.npy":  # cut short
+        target.write_bytes(target.read_bytes()[:-100])
+    elif damage == "bm25":
+        shutil.rmtree(target)
+    else:
+        target.unlink()
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, embedder=counting)
+    assert "the index is damaged" in summary.full_rebuild_reason and counting.embedded == summary.chunks
+    assert len(Store.load(index).chunks) == summary.chunks

@@ -120,6 +120,21 @@ def test_missing_and_damaged_indexes_say_how_to_fix_them(tmp_path):
         Store.load(tmp_path)
 
 
+@pytest.mark.parametrize("damage", ["missing", "cut short"])
+def test_a_damaged_file_is_found_on_load_and_the_fix_names_the_documents(damage, tmp_path):
+    store = _store()
+    store.save(tmp_path)
+    generation = tmp_path / (tmp_path / POINTER).read_text().strip()
+    assert Store.damage(tmp_path, store.manifest) == ""
+    vectors = generation / "sentence_vectors.npy"
+    if damage == "missing":
+        vectors.unlink()
+    else:
+        vectors.write_bytes(vectors.read_bytes()[:-64])  # rows are read as needed, so only the size tells
+    with pytest.raises(StoreError, match=r"damaged \(sentence_vectors.npy .*`qa index --rebuild --docs notes --index "):
+        Store.load(tmp_path, docs="notes")
+
+
 def test_kept_terms_load_with_the_index_and_must_fit_its_chunks(tmp_path):
     store = _store()
     store.save(tmp_path)
