@@ -54,10 +54,11 @@ class ReaderModel:
     def load(cls, location: str | Path = SHIPPED_READER, device: str = "cpu", runtime: str = "auto") -> ReaderModel:
         """A folder with `reader.json` (our shipped form), a full model folder, or a model name; run by
         `runtime` (see index.config.RUNTIMES). On ONNX Runtime the PyTorch model is loaded only to export
-        it, the first time."""
+        it, the first time; ONNX Runtime exports local folders only, so `auto` runs a model name on PyTorch
+        (as the embedder does)."""
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         folder = Path(location)
-        runtime = resolve_runtime(runtime, device, CPU_RUNTIME)
+        runtime = "torch" if runtime == "auto" and not folder.is_dir() else resolve_runtime(runtime, device, CPU_RUNTIME)
         try:
             if runtime in TORCH_RUNTIMES:
                 tokenizer, model = _load_torch(folder, str(location))

@@ -8,7 +8,7 @@ import torch
 
 from index.config import DEFAULT_MODEL
 from index.embedding import resolve_model
-from qa.reader_model import FROZEN, ReaderModel, base_model, save_shipped
+from qa.reader_model import FROZEN, ReaderModel, base_model, pretrained, save_shipped
 from qa.span import SPAN_FOUND_FEATURES, Decoding, Window, decode, merged
 
 
@@ -93,6 +93,16 @@ def tiny_random_bert(folder, tokenizer, runtime: str = "auto", half: bool = Fals
     (model.half() if half else model).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return ReaderModel.load(folder, runtime=runtime)
+
+
+def test_a_model_name_runs_on_pytorch_by_default(tmp_path, tokenizer, monkeypatch):
+    """ONNX Runtime exports local folders only: a model name (downloaded by transformers) runs on PyTorch."""
+    tiny_random_bert(tmp_path, tokenizer, runtime="torch")
+    monkeypatch.setattr("qa.reader_model.pretrained", lambda location: pretrained(str(tmp_path)))  # as if downloaded
+    reader = ReaderModel.load("someone/tiny-squad")
+    assert reader.onnx is None and reader.name == "someone/tiny-squad"
+    (span,) = decode(reader, "Who?", ["Ararat Mirzoyan spoke in Yerevan."])
+    assert span is not None
 
 
 def test_a_tiny_random_bert_loads_from_a_folder_and_decodes_valid_offsets(tmp_path, tokenizer):
