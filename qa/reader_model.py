@@ -57,6 +57,7 @@ class ReaderModel:
         it, the first time; ONNX Runtime exports local folders only, so `auto` runs a model name on PyTorch
         (as the embedder does)."""
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        location = resolve_model(str(location))
         folder = Path(location)
         runtime = "torch" if runtime == "auto" and not folder.is_dir() else resolve_runtime(runtime, device, CPU_RUNTIME)
         try:

@@ -104,6 +104,13 @@ def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
         IndexConfig()
 
 
+def test_a_model_path_to_no_folder_is_refused_with_what_to_give(tmp_path):
+    """transformers takes a path to nothing for a malformed model name (and says so); we say what is wrong."""
+    for path in ("/no/such/model", "./no-such-model", str(tmp_path / "missing")):
+        with pytest.raises(ValueError, match=f"There is no model folder at {path}: give the folder"):
+            Embedder(path, device="cpu")
+
+
 def tiny_model(folder, half: bool = False):
     """The packaged pipeline and tokenizer around a tiny random BERT, stored in float16 if `half`: `folder`."""
     import shutil
