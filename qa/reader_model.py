@@ -57,10 +57,10 @@ class ReaderModel:
         it, the first time; ONNX Runtime exports local folders only, so `auto` runs a model name on PyTorch
         (as the embedder does)."""
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        location = resolve_model(str(location))
-        folder = Path(location)
-        runtime = "torch" if runtime == "auto" and not folder.is_dir() else resolve_runtime(runtime, device, CPU_RUNTIME)
+        runtime = "torch" if runtime == "auto" and not Path(location).expanduser().is_dir() else resolve_runtime(runtime, device, CPU_RUNTIME)
         try:
+            location = resolve_model(str(location))
+            folder = Path(location)
             if runtime in TORCH_RUNTIMES:
                 tokenizer, model = _load_torch(folder, str(location))
                 model = model.half() if runtime == "torch-fp16" else model

@@ -107,7 +107,7 @@ def test_runtimes_resolve_by_device_and_bad_ones_are_refused(monkeypatch):
 def test_a_model_path_to_no_folder_is_refused_with_what_to_give(tmp_path):
     """transformers takes a path to nothing for a malformed model name (and says so); we say what is wrong."""
     for path in ("/no/such/model", "./no-such-model", str(tmp_path / "missing")):
-        with pytest.raises(ValueError, match=f"There is no model folder at {path}: give the folder"):
+        with pytest.raises(ValueError, match=f"there is no folder at {path}. Use a model folder on this machine"):
             Embedder(path, device="cpu")
 
 

@@ -105,11 +105,6 @@ def test_a_model_name_runs_on_pytorch_by_default(tmp_path, tokenizer, monkeypatc
     assert span is not None
 
 
-def test_a_reader_path_to_no_folder_is_refused_with_what_to_give(tmp_path):
-    with pytest.raises(ValueError, match="There is no model folder at"):
-        ReaderModel.load(tmp_path / "missing")
-
-
 def test_a_tiny_random_bert_loads_from_a_folder_and_decodes_valid_offsets(tmp_path, tokenizer):
     reader = tiny_random_bert(tmp_path, tokenizer)
     texts = ["Pashinyan said on Feb. 23 that Armenia froze its participation. " * 30, "Short text here."]
@@ -206,7 +201,7 @@ def test_shipped_form_stores_no_word_embeddings_and_reloads_the_same_model(tmp_p
 
 
 def test_a_missing_reader_folder_says_what_to_do(tmp_path):
-    with pytest.raises(ValueError, match="extractive question-answering model"):
+    with pytest.raises(ValueError, match=f"there is no folder at {tmp_path / 'nowhere'}. .*extractive question-answering model"):
         ReaderModel.load(tmp_path / "nowhere")
 
 
