@@ -24,6 +24,7 @@ _BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _LINE_BREAK = re.compile(r"\n")
 _ENDS_SENTENCE = re.compile(r"[.!?…:\"'”’)\]]\s*$")
 _STARTS_ITEM = re.compile(r"\s*(?:[-*+#>|]|\d+[.)])\s")
+_SPACE = re.compile(r"\s")
 
 
 @lru_cache(maxsize=1)
@@ -131,7 +132,7 @@ class Chunker:
     """Packs whole sentences into windows of at most `max_tokens` tiktoken tokens and at most
     `model_limit` tokens of the embedding model (counted by `wordpieces`, its tokenizer), repeating up to
     `overlap_tokens` of trailing sentences; a window ends early at a paragraph break once it is half full.
-    A sentence longer than a window is cut at token boundaries."""
+    A sentence longer than a window is cut between words (at token boundaries where it has no white space)."""
 
     def __init__(self, max_tokens: int, overlap_tokens: int, model_limit: int, wordpieces: WordPieces) -> None:
         self.max_tokens = max_tokens
@@ -201,7 +202,8 @@ class Chunker:
         return units
 
     def _cut_long(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Cut an over-long sentence into pieces that fit, at token boundaries."""
+        """Cut an over-long sentence into pieces that fit, in halves: at the white space nearest its middle token,
+        so that no word is cut, or at that token where its middle half has no white space (a long URL, say)."""
         piece = text[start:end]
         if self._fits(count_tokens(piece), self.wordpieces.count([piece])[0]):
             return [(start, end)]
@@ -210,6 +212,10 @@ class Chunker:
         middle = offsets[len(offsets) // 2] if len(offsets) > 1 else (end - start) // 2
         if middle <= 0:
             middle = (end - start) // 2
+        quarter = len(piece) // 4
+        spaces = [found.start() for found in _SPACE.finditer(piece, quarter, len(piece) - quarter)]
+        if spaces:
+            middle = min(spaces, key=lambda space: abs(space - middle))
         left, right = _strip(text, start, start + middle), _strip(text, start + middle, end)
         return [span for half in (left, right) if half[1] > half[0] for span in self._cut_long(text, *half)]
 

@@ -18,7 +18,7 @@ class Document:
     """A document as the index stores it: `text` is what every citation's offsets point into."""
 
     id: str  # path relative to the documents folder, with forward slashes
-    title: str  # the file's own title (HTML, Word), else its first non-empty line
+    title: str  # the file's own title (HTML, Word), else its first non-empty line; cut at TITLE_CHARACTERS
     text: str
     sha256: str  # of the file's bytes
     pages: tuple[tuple[int, int], ...] = ()  # PDF: page i+1 is text[start:end]
@@ -26,6 +26,10 @@ class Document:
     def pages_of(self, start: int, end: int) -> list[int]:
         """Page numbers (from 1) that the span `[start, end)` touches; empty when the file has no pages."""
         return [n for n, (s, e) in enumerate(self.pages, 1) if s < end and start < max(e, s + 1)]
+
+
+#: Every citation shows its document's title: a longer one (a first line that is a whole paragraph) is cut.
+TITLE_CHARACTERS = 100
 
 
 def title_of(text: str, fallback: str) -> str:
@@ -36,11 +40,21 @@ def title_of(text: str, fallback: str) -> str:
     return fallback
 
 
+def shortened(title: str) -> str:
+    """`title` with its white space runs made one space, and cut with "…" at the last word boundary within
+    TITLE_CHARACTERS when it is longer (at TITLE_CHARACTERS where that leaves less than half)."""
+    title = " ".join(title.split())
+    if len(title) <= TITLE_CHARACTERS:
+        return title
+    cut = title.rfind(" ", 0, TITLE_CHARACTERS + 1)
+    return title[: cut if cut > TITLE_CHARACTERS // 2 else TITLE_CHARACTERS].rstrip() + "…"
+
+
 def read_document(path: Path, doc_id: str) -> tuple[Document, str]:
     """One file as a Document, and a note worth flagging ("" when none); Unreadable when it can't be read."""
     data = path.read_bytes()
     extracted = READERS[path.suffix.lower()](data)
-    title = extracted.title or title_of(extracted.text, doc_id)
+    title = shortened(extracted.title or title_of(extracted.text, doc_id))
     document = Document(doc_id, title, extracted.text, hashlib.sha256(data).hexdigest(), extracted.pages)
     return document, extracted.note
 
@@ -82,7 +96,8 @@ def read_folder(folder: Path) -> tuple[list[Document], list[Skipped], list[Skipp
             skipped.append(Skipped(doc_id, f"unreadable ({error.strerror or error})"))
         else:
             if not document.text.strip():
-                skipped.append(Skipped(doc_id, "empty (no text)"))
+                scanned = " (a scanned PDF has no text layer: run OCR on it first)" if path.suffix.lower() == ".pdf" else ""
+                skipped.append(Skipped(doc_id, f"empty (no text){scanned}"))
                 continue
             documents.append(document)
             if note:

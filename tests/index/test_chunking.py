@@ -81,6 +81,16 @@ def test_a_run_on_text_without_punctuation_fits_the_real_model(embedder):
     assert max(embedder.count_tokens([c.text for c in chunks])) <= embedder.max_tokens
 
 
+def test_a_sentence_too_long_for_a_window_is_cut_between_words(embedder):
+    words = ("Kestrel", "pneumonoultramicroscopic", "Zorblatification", "river")  # several tokens each
+    text = " ".join(f"{words[i % 4]}{i}" for i in range(1500)) + "."
+    chunks = Chunker(200, 40, embedder.max_tokens, embedder.wordpieces).chunk("x", text)
+    assert len(chunks) > 10 and max(embedder.count_tokens([c.text for c in chunks])) <= embedder.max_tokens
+    for chunk in chunks:
+        assert chunk.start == 0 or text[chunk.start - 1] == " ", chunk.text[:30]
+        assert chunk.end == len(text) or text[chunk.end] == " ", chunk.text[-30:]
+
+
 def test_token_counts_are_the_same_in_blocks_and_as_transformers_counts(embedder, monkeypatch):
     from transformers import AutoTokenizer
 

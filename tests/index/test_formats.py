@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.build import build
-from index.documents import read_folder
+from index.documents import TITLE_CHARACTERS, read_folder
 from index.formats import Unreadable, read_html, read_pdf
 from qa.api import Engine
 
@@ -121,3 +121,24 @@ def test_a_symlink_loop_does_not_hang(mixed_folder):
     assert os.path.islink(mixed_folder / "sub" / "loop")
     documents, _, _ = read_folder(mixed_folder)
     assert len(documents) == 4
+
+
+def test_a_first_line_that_is_a_whole_paragraph_gives_a_short_title(tmp_path):
+    line = " ".join(f"word{i}" for i in range(2000))
+    (tmp_path / "long.txt").write_text(f"{line}\n\nThe rest.")
+    ((document,), _, _) = read_folder(tmp_path)
+    assert len(document.title) <= TITLE_CHARACTERS + 1 and document.title.endswith("…")
+    assert line.startswith(document.title[:-1]) and line[len(document.title) - 1] == " "  # cut between words
+    assert document.text.startswith(line)  # the text itself keeps the whole line
+
+
+def test_a_pdf_without_text_is_skipped_with_a_hint(tmp_path):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    with open(tmp_path / "scan.pdf", "wb") as out:
+        writer.write(out)
+    (tmp_path / "notes.txt").write_text("Some text.")
+    _, skipped, _ = read_folder(tmp_path)
+    assert [s.id for s in skipped] == ["scan.pdf"] and "scanned PDF has no text layer" in skipped[0].reason
