@@ -51,6 +51,10 @@ class IndexConfig:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r} (check QA_RUNTIME)")
         if self.workers < 0:
             raise ValueError(f"workers must be 0 (one per CPU core) or more, not {self.workers}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be 1 or more, not {self.batch_size}")
+        if self.bm25_k1 < 0 or not 0 <= self.bm25_b <= 1:
+            raise ValueError(f"bm25_k1 must be 0 or more and bm25_b between 0 and 1, not {self.bm25_k1} and {self.bm25_b}")
         if self.chunk_tokens < 16:
             raise ValueError(f"chunk_tokens must be at least 16, not {self.chunk_tokens}")
         if not 0 <= self.overlap_tokens < self.chunk_tokens // 2:

@@ -105,19 +105,37 @@ class Engine:
             )
         return question
 
+    def passages_wanted(self, k: int | None) -> int:
+        """`k`, checked (a ValueError unless it is 1 or more), or the configured number when None."""
+        if k is None:
+            return self.config.k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k, the number of passages, must be a whole number of 1 or more, not {k!r}.")
+        return k
+
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The `k` passages that best match the question, best first."""
-        return self.retriever.search(self.check(question), k or self.config.k)
+        return self.retriever.search(self.check(question), self.passages_wanted(k))
 
     def answer(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
         """A cited extractive answer. `history` holds earlier (question, answer text) pairs, oldest first."""
         question = self.check(question)
-        query = self.expander.expand(question, history)
+        query = self.expander.expand(question, checked_history(history))
         vectors = self.embedder.encode([question, query.text] if query.added else [question], progress=False)
-        passages = self.retriever.search_expanded(query, k or self.config.k, vectors)
+        passages = self.retriever.search_expanded(query, self.passages_wanted(k), vectors)
         # The reader judges sentences by the question itself; the added words only steer the search.
         answer = self.reader.read(question, vectors[0], passages)
         return replace(answer, added=query.added, stale=self.stale())
+
+
+def checked_history(history: History | None) -> History:
+    """`history` as a list of (question, answer text) pairs; a QuestionError says what a malformed one should be."""
+    pairs = list(history or [])
+    for turn, pair in enumerate(pairs, 1):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(text, str) for text in pair)):
+            raise QuestionError(f"history turn {turn} is {pair!r}: each turn must be a (question, answer text) pair "
+                                "of strings, oldest first.")
+    return [(question, answer) for question, answer in pairs]
 
 
 class Chat:

@@ -66,3 +66,9 @@ class QAConfig:
                              "(check QA_READER_RUNTIME)")
         if self.read_windows < 1:
             raise ValueError(f"read_windows must be 1 or more, not {self.read_windows} (check QA_READ_WINDOWS)")
+        for name in ("k", "candidates", "read_passages", "max_question_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be 1 or more, not {getattr(self, name)}")
+        if self.threshold is not None and not 0 <= self.threshold <= 1:
+            raise ValueError(f"threshold must be a probability between 0 and 1 (or None: the calibrated one), "
+                             f"not {self.threshold}")

@@ -77,6 +77,33 @@ def test_sentences_read_come_from_qa_read_windows_and_must_be_a_positive_whole_n
             QAConfig()
 
 
+def test_settings_out_of_range_are_refused_when_made():
+    from index.config import IndexConfig
+    from qa.config import QAConfig
+
+    for setting in ({"k": 0}, {"candidates": -1}, {"read_passages": 0}, {"max_question_chars": 0}):
+        with pytest.raises(ValueError, match=f"{next(iter(setting))} must be 1 or more"):
+            QAConfig(**setting)
+    with pytest.raises(ValueError, match="threshold must be a probability"):
+        QAConfig(threshold=2.0)
+    with pytest.raises(ValueError, match="batch_size must be 1 or more"):
+        IndexConfig(batch_size=0)
+    with pytest.raises(ValueError, match="bm25_k1 must be 0 or more and bm25_b between 0 and 1"):
+        IndexConfig(bm25_k1=-1)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True])
+def test_a_number_of_passages_that_is_not_a_count_is_refused(k, seed_engine):
+    with pytest.raises(ValueError, match="k, the number of passages, must be a whole number of 1 or more"):
+        retrieve("Who is Armenia's Prime Minister?", k=k, index=seed_engine)
+
+
+@pytest.mark.parametrize("history", [["Who founded it?"], [("Who?", "Pashinyan", "extra")], [("Who?", None)]])
+def test_a_malformed_history_says_what_each_turn_must_be(history, seed_engine):
+    with pytest.raises(QuestionError, match="history turn 1 is .*: each turn must be a \\(question, answer text\\) pair"):
+        answer("When did he speak?", history=history, index=seed_engine)
+
+
 def test_unrelated_question_is_not_answered_but_keeps_the_closest_passages(seed_engine):
     result = answer("What is the capital of France?", index=seed_engine)
     assert not result.found
