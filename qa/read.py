@@ -28,7 +28,7 @@ class Citation:
     start: int
     end: int
     quote: str
-    score: float
+    score: float  # span reader: the calibrated probability of its span; sentence reader: its share of the evidence
     pages: list[int] = field(default_factory=list)  # PDF pages (from 1) the quote is on
     answer_start: int | None = None  # the short answer inside the quote, in document offsets (span reader)
     answer_end: int | None = None
