@@ -35,7 +35,8 @@ PROGRESS_MIN_CHARACTERS = 100_000
 
 @dataclass
 class BuildSummary:
-    """What a build did. Unchanged and renamed documents were not embedded again."""
+    """What a build did, against the documents of the index before it. Unchanged and renamed documents were not
+    embedded again, except in a full rebuild (`full_rebuild_reason`), which embeds everything."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -191,7 +192,8 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
                 reason = f"the previous index could not be read ({error})"
     summary.full_rebuild_reason = reason
     embedder = embedder or Embedder(config.model, config.device, config.batch_size, config.runtime)
-    chunks, embedded, terms, bm25 = _contents(documents, previous, config, embedder, summary)
+    before = {doc_id: entry.get("sha256") for doc_id, entry in (manifest or {}).get("documents", {}).items()}
+    chunks, embedded, terms, bm25 = _contents(documents, previous, before, config, embedder, summary)
     manifest = settings_of(config, embedder) | {"files": stamps}
     store = Store.create(manifest, documents, chunks, embedded, dense_index=config.dense_index, terms=terms, bm25=bm25)
     store.save(index_dir)
@@ -250,25 +252,41 @@ class _Pending:
         self.bar.update(characters)
 
 
+def _record(summary: BuildSummary, doc: Document, old_ids: dict[str, str], old_id: str | None, current_ids: set[str]) -> None:
+    """File `doc` in the summary as unchanged, updated, renamed or added, against the previous index's documents
+    (`old_ids`: id -> sha256; `old_id`: a previous document with the same content, if any)."""
+    if old_ids.get(doc.id) == doc.sha256:
+        summary.unchanged.append(doc.id)
+    elif doc.id in old_ids:
+        summary.updated.append(doc.id)
+    elif old_id is not None and old_id not in current_ids:
+        summary.renamed.append((old_id, doc.id))
+    else:
+        summary.added.append(doc.id)
+
+
 def _contents(
     documents: list[Document],
     previous: Store | None,
+    old_ids: dict[str, str],
     config: IndexConfig,
     embedder: Embedder,
     summary: BuildSummary,
 ) -> tuple[list[Chunk], list[Embedded], TermIds, bm25s.BM25]:
     """All chunks in document order with their vectors, their terms and BM25 over them, reusing the previous
-    index's chunks, vectors and terms where the document's sha256 is unchanged, and filling in the summary. New
+    index's chunks, vectors and terms where the document's sha256 is unchanged (none without `previous`: a full
+    rebuild), and filling in the summary against the documents indexed before (`old_ids`: id -> sha256). New
     documents are cut in worker processes (index.preparation) and embedded in blocks by a thread as they come."""
     reused: dict[str, tuple[str, list[int]]] = {}  # sha256 -> (old id, chunk rows in the previous store)
-    old_ids: dict[str, str] = {}
     if previous is not None:
         rows_of: dict[str, list[int]] = {}
         for row, chunk in enumerate(previous.chunks):
             rows_of.setdefault(chunk.doc_id, []).append(row)
         for doc in previous.documents:
             reused.setdefault(doc.sha256, (doc.id, rows_of.get(doc.id, [])))
-            old_ids[doc.id] = doc.sha256
+    old_id_of = {}  # sha256 -> a previous document's id
+    for doc_id, sha256 in old_ids.items():
+        old_id_of.setdefault(sha256, doc_id)
     chunker = Chunker(config.chunk_tokens, config.overlap_tokens, embedder.max_tokens, embedder.wordpieces)
     new_documents = [doc for doc in documents if doc.sha256 not in reused]
     chunks: list[Chunk] = []
@@ -287,14 +305,7 @@ def _contents(
                     chunks.append(Chunk(doc.id, old.start, old.end, old.text))
                     embedded.append(previous.embedded(row))
                 term_ids.add(previous.passage_terms(rows))
-                if old_ids.get(doc.id) == doc.sha256:
-                    summary.unchanged.append(doc.id)
-                elif doc.id in old_ids:
-                    summary.updated.append(doc.id)
-                elif old_id not in current_ids:
-                    summary.renamed.append((old_id, doc.id))
-                else:
-                    summary.added.append(doc.id)
+                _record(summary, doc, old_ids, old_id, current_ids)
                 continue
             ready = next(prepared)  # the new documents come in order
             covered = 0  # characters of the document up to the end of its last chunk
@@ -306,7 +317,7 @@ def _contents(
                 pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)  # a long document in several blocks
                 covered = passage.chunk.end
             bar.update(len(doc.text) - covered)
-            (summary.updated if doc.id in old_ids else summary.added).append(doc.id)
+            _record(summary, doc, old_ids, old_id_of.get(doc.sha256), current_ids)
         pending.embed()
         bm25 = LexicalIndex.of(term_ids, config.bm25_k1, config.bm25_b)  # while the last chunks embed
         pending.finish()

@@ -152,6 +152,15 @@ def test_rebuild_embeds_everything(docs, tmp_path, embedder):
     counting = CountingEmbedder(embedder)
     summary = build(docs, index, rebuild=True, embedder=counting)
     assert summary.full_rebuild_reason == "asked for" and counting.embedded == summary.chunks
+    # the summary still compares with the documents indexed before
+    indexed = [doc.id for doc in Store.load(index).documents]
+    assert summary.unchanged == indexed and not summary.added
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "sevan.md").write_text(NEW_DOCUMENT)
+    summary = build(other, index, rebuild=True, embedder=embedder)  # another folder: what goes is said
+    assert summary.added == ["sevan.md"] and summary.removed == indexed and not summary.unchanged
+    assert f"removed ({len(indexed)}): {indexed[0]}" in str(summary)
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "only-unreadable"])
