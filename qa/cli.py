@@ -4,14 +4,37 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from index.errors import DocsError, IndexingError
 
 USAGE_ERROR = 2
 FAILURE = 1
+#: The highest TCP port number.
+LAST_PORT = 65535
+
+
+def positive(kind: type[int] | type[float], most: float = math.inf) -> Callable[[str], int | float]:
+    """An argparse type: a number of `kind` above 0 and at most `most`; anything else is a usage error that
+    says what is accepted."""
+    accepted = f"{'a whole number' if kind is int else 'a number'} above 0"
+    if most < math.inf:
+        accepted += f" and at most {most}"
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and 0 < value <= most):
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed: use {accepted}")
+        return value
+
+    return parse
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path, bool]:
@@ -39,14 +62,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ask = commands.add_parser("ask", help="answer one question with citations")
     ask.add_argument("question")
     _add_location(ask)
-    ask.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    ask.add_argument("--k", type=positive(int), default=5, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.add_argument("--history", help='JSON file of earlier turns: [["question", "answer"], ...], oldest first')
 
     evaluate = commands.add_parser("eval", help="measure retrieval and answers on a questions file")
     _add_location(evaluate)
     evaluate.add_argument("--questions", required=True, help="JSON-lines file of {question, answers}")
-    evaluate.add_argument("--limit", type=int, help="use only the first N questions")
+    evaluate.add_argument("--limit", type=positive(int), help="use only the first N questions")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.add_argument("--gold", action="store_true",
                           help="measure the span reader alone, given each question's gold paragraph (EM/F1)")
@@ -64,20 +87,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     train.add_argument("data", nargs="+", help="SQuAD JSON training files")
     train.add_argument("--out", help="folder for the weights (default: qa/span_reader, the shipped reader)")
     train.add_argument("--eval", dest="evaluate_on", help="questions.jsonl of an eval folder: EM/F1 on gold paragraphs")
-    train.add_argument("--eval-limit", type=int, default=1000, help="questions to measure (default 1000)")
+    train.add_argument("--eval-limit", type=positive(int), default=1000, help="questions to measure (default 1000)")
     for name, kind, help_text in (
-        ("epochs", float, "passes over the data (default 3)"),
-        ("batch-size", int, "windows per step (default 32)"),
+        ("epochs", positive(float), "passes over the data (default 3)"),
+        ("batch-size", positive(int), "windows per step (default 32)"),
         ("learning-rate", float, "peak learning rate (default 1e-4)"),
-        ("max-length", int, "tokens per window (default 384)"),
+        ("max-length", positive(int), "tokens per window (default 384)"),
         ("stride", int, "tokens shared by consecutive windows (default 128)"),
         ("negatives", float, "chance of also asking a question of another paragraph (default 0.2)"),
         ("hard-negatives", float, "chance of each hard negative of a question: its paragraph without the answer, "
                                   "a name or number swapped, negated, a word swapped for its opposite (default 0)"),
         ("start", str, "a trained reader folder to continue from (default: the base model)"),
-        ("minutes", float, "stop after this many minutes of training"),
-        ("max-steps", int, "stop after this many steps"),
-        ("threads", int, "CPU threads"),
+        ("minutes", positive(float), "stop after this many minutes of training"),
+        ("max-steps", positive(int), "stop after this many steps"),
+        ("threads", positive(int), "CPU threads"),
         ("seed", int, "seed of the data's order and its negatives (default 0)"),
     ):
         train.add_argument(f"--{name}", type=kind, help=help_text)
@@ -85,7 +108,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     chat = commands.add_parser("chat", help="open the web chat")
     _add_location(chat)
     chat.add_argument("--host", default="127.0.0.1")
-    chat.add_argument("--port", type=int, default=7860)
+    chat.add_argument("--port", type=positive(int, most=LAST_PORT), default=7860,
+                      help=f"TCP port, 1 to {LAST_PORT} (default 7860)")
     chat.add_argument("--auth", help="user:password required to use the chat (default: $QA_AUTH)")
     return parser.parse_args(argv)
 
@@ -155,6 +179,8 @@ def run_ask(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     from qa.evaluate import evaluate, evaluate_dialogs, read_questions
 
+    # A bad record stops here, before any model loads.
+    questions = read_questions(args.questions, args.limit, gold=args.gold)
     if args.gold:
         from qa.config import QAConfig
         from qa.reader_model import ReaderModel
@@ -163,7 +189,6 @@ def run_eval(args: argparse.Namespace) -> int:
         config = QAConfig()
         metrics = measure(ReaderModel.load(config.reader_model, runtime=config.reader_runtime), Path(args.questions), args.limit)
     else:
-        questions = read_questions(args.questions, args.limit)
         dialogs = any(question.dialog_id for question in questions)
         metrics = (evaluate_dialogs if dialogs else evaluate)(_engine(args), questions)
     if args.json:

@@ -32,8 +32,9 @@ class Question:
     kind: str = ""  # dialogs: "opening", "follow-up" or "standalone" (a topic switch)
 
 
-def read_questions(path: Path | str, limit: int | None = None) -> list[Question]:
-    """Records of a JSON-lines file: {"id", "question", "answers": [...], ...}."""
+def read_questions(path: Path | str, limit: int | None = None, gold: bool = False) -> list[Question]:
+    """Records of a JSON-lines file: {"id", "question", "answers": [...], ...}; with `gold`, each must also name
+    its gold paragraph: "doc" and "paragraph". A ValueError names the file and line of a bad record."""
     questions = []
     with open(path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
@@ -49,6 +50,11 @@ def read_questions(path: Path | str, limit: int | None = None) -> list[Question]
                 )
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}, line {number}: not a question record ({error})") from error
+            if gold and not (isinstance(record.get("doc"), str) and isinstance(record.get("paragraph"), int)):
+                raise ValueError(
+                    f'{path}, line {number}: --gold needs each question\'s gold paragraph: "doc" (its file in the '
+                    f'docs folder next to the questions file) and "paragraph" (its number in that file, from 0)'
+                )
             if limit and len(questions) >= limit:
                 break
     return questions

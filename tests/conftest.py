@@ -32,7 +32,7 @@ def session_cache(tmp_path_factory):
 def isolated_environment(tmp_path_factory, monkeypatch):
     """No test reads the user's settings or writes to the user's cache."""
     for name in ("QA_DOCS", "QA_INDEX", "QA_MODEL", "QA_READER", "QA_READER_MODEL", "QA_DENSE_INDEX",
-                 "QA_RUNTIME", "QA_READER_RUNTIME", "QA_READ_WINDOWS"):
+                 "QA_RUNTIME", "QA_READER_RUNTIME", "QA_READ_WINDOWS", "QA_MAX_UPLOAD_MB", "QA_AUTH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", cache_home(tmp_path_factory))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -21,8 +22,10 @@ EXAMPLES = [
 ]
 #: Characters of the passage shown on each side of a quoted span.
 CONTEXT_CHARS = 300
-#: Largest file accepted from the page, in bytes (env QA_MAX_UPLOAD_MB, default 10).
-MAX_UPLOAD_BYTES = int(float(os.environ.get("QA_MAX_UPLOAD_MB", "10")) * 1024 * 1024)
+#: Largest file accepted from the page, in MiB, unless the environment variable QA_MAX_UPLOAD_MB says otherwise.
+DEFAULT_MAX_UPLOAD_MB = 10
+#: Bytes in a MiB, the unit of QA_MAX_UPLOAD_MB.
+MIB = 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 #: Characters that HTML, Markdown or LaTeX would interpret; document text shows them literally.
 _ACTIVE = set("&<>\"'`*_{}[]()#+-.!|~$\\=:")
@@ -79,17 +82,33 @@ def safe_name(name: str) -> str:
     return cleaned or "document.txt"
 
 
-def save_upload(source: Path, name: str, docs: Path) -> str:
+def max_upload_bytes() -> int:
+    """The largest file accepted from the page, in bytes: QA_MAX_UPLOAD_MB MiB (default 10); a ValueError naming
+    the variable when it is not a positive number."""
+    setting = os.environ.get("QA_MAX_UPLOAD_MB", str(DEFAULT_MAX_UPLOAD_MB))
+    try:
+        mib = float(setting)
+    except ValueError:
+        mib = math.nan
+    if not (math.isfinite(mib) and mib > 0):
+        raise ValueError(
+            f"QA_MAX_UPLOAD_MB={setting!r} is not a size: set it to a positive number of MiB (the largest file the "
+            f"chat accepts, default {DEFAULT_MAX_UPLOAD_MB}) or unset it."
+        )
+    return int(mib * MIB)
+
+
+def save_upload(source: Path, name: str, docs: Path, max_bytes: int) -> str:
     """Copy one uploaded file into `docs` under a safe, new name (an existing file is never replaced) and
-    return that name; UploadRefused when its type or size can't be indexed or it is empty (what the index
-    can't read inside a file is reported by the update)."""
+    return that name; UploadRefused when its type or size (over `max_bytes`) can't be indexed or it is empty
+    (what the index can't read inside a file is reported by the update)."""
     name = safe_name(name)
     stem, suffix = os.path.splitext(name)
     if suffix.lower() not in SUPPORTED_SUFFIXES:
         raise UploadRefused(f"{name}: only {', '.join(SUPPORTED_SUFFIXES)} files can be added")
     size = source.stat().st_size
-    if size > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"{name}: {size / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES / 1e6:.0f} MB limit")
+    if size > max_bytes:
+        raise UploadRefused(f"{name}: {size / MIB:.1f} MiB is over the {max_bytes / MIB:g} MiB limit")
     data = source.read_bytes()
     if not data.strip():
         raise UploadRefused(f"{name}: empty")
@@ -123,6 +142,7 @@ class ChatApp:
     """The chat page over one documents folder and index."""
 
     def __init__(self, docs: os.PathLike | str | None = None, index: os.PathLike | str | None = None) -> None:
+        self.max_upload_bytes = max_upload_bytes()  # first: a bad setting is reported before the index loads
         self.qa = engine(docs, index)
         self._updating = threading.Lock()
 
@@ -132,7 +152,7 @@ class ChatApp:
         saved, refused = [], []
         for path in paths or []:
             try:
-                saved.append(save_upload(Path(path), Path(path).name, self.qa.docs))
+                saved.append(save_upload(Path(path), Path(path).name, self.qa.docs, self.max_upload_bytes))
             except UploadRefused as error:
                 refused.append(str(error))
         lines = [f"Refused {reason}." for reason in refused]
@@ -160,12 +180,20 @@ class ChatApp:
             f"embedded in {summary.seconds:.1f} s.{problems}"
         )
 
+    def answer(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+        """The engine's answer; a gr.Error with the reason when the question can't be asked (blank, too long),
+        so that the page and API clients show it."""
+        try:
+            return self.qa.answer(question, history=history)
+        except QuestionError as error:
+            raise gr.Error(str(error), print_exception=False) from error  # the user's mistake, not the server's
+
     def respond(self, message: str, messages: list[dict], pairs: list[tuple[str, str]]):
         """Answer `message`; the chat shows the question and the rendered reply, `pairs` keeps the history."""
         try:
-            answer = self.qa.answer(message, history=pairs)
-        except QuestionError as error:
-            reply, answer_text = f"<p>{literal(str(error))}</p>", None
+            answer = self.answer(message, pairs)
+        except gr.Error as error:
+            reply, answer_text = f"<p>{literal(error.message)}</p>", None
         else:
             reply, answer_text = render(answer, self.qa), answer.text
         shown = message if len(message) <= 500 else message[:500] + "…"
@@ -200,7 +228,7 @@ class ChatApp:
 
     def ask(self, question: str) -> dict:
         """The API endpoint: one question, the answer as `qa ask --json` prints it."""
-        return self.qa.answer(question).record()
+        return self.answer(question).record()
 
 
 def launch(docs=None, index=None, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) -> None:
@@ -208,9 +236,12 @@ def launch(docs=None, index=None, host: str = "127.0.0.1", port: int = 7860, aut
     auth = auth or os.environ.get("QA_AUTH")
     if host not in ("127.0.0.1", "localhost", "::1") and not auth:
         raise ValueError(f"Binding to {host} exposes your documents: pass --auth user:password (or set QA_AUTH).")
-    credentials = tuple(auth.split(":", 1)) if auth else None
-    if credentials is not None and len(credentials) != 2:
-        raise ValueError("--auth must look like user:password")
+    credentials = None
+    if auth:
+        user, _, password = auth.partition(":")
+        if not (user and password):
+            raise ValueError("--auth must look like user:password, with neither the user nor the password empty")
+        credentials = (user, password)
     page = ChatApp(docs, index).blocks()
     print(f"qa chat at http://{host}:{port}", flush=True)
     page.launch(server_name=host, server_port=port, auth=credentials, show_error=False, quiet=True)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from qa.cli import main
+from qa.cli import main, parse
 from tests.conftest import ROOT
 
 
@@ -100,3 +100,40 @@ def test_eval_gold_measures_the_span_reader_on_gold_paragraphs(tmp_path, capsys)
     assert main(["eval", "--gold", "--questions", str(tmp_path / "questions.jsonl"), "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics == {"questions": 1, "em": 100.0, "f1": 100.0}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["ask", "Who?", "--k", "0"], ["ask", "Who?", "--k", "-3"], ["eval", "--questions", "q.jsonl", "--limit", "0"],
+     ["eval", "--questions", "q.jsonl", "--limit", "-1"], ["train-reader", "d.json", "--eval-limit", "0"],
+     ["train-reader", "d.json", "--epochs", "0"], ["train-reader", "d.json", "--batch-size", "-2"],
+     ["train-reader", "d.json", "--max-length", "0"], ["train-reader", "d.json", "--minutes", "nan"],
+     ["train-reader", "d.json", "--max-steps", "0"], ["train-reader", "d.json", "--threads", "0"]],
+)
+def test_counts_below_one_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as exit:
+        parse(argv)
+    assert exit.value.code == 2
+    assert f"argument {argv[-2]}: '{argv[-1]}' is not allowed: use a" in capsys.readouterr().err
+
+
+def test_positive_counts_fractions_and_ports_are_accepted():
+    assert parse(["ask", "Who?", "--k", "1"]).k == 1
+    assert parse(["chat", "--port", "65535"]).port == 65535
+    assert parse(["train-reader", "d.json", "--epochs", "0.5"]).epochs == 0.5
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "0", "-1", "http"])
+def test_chat_port_must_be_a_tcp_port(port, capsys):
+    with pytest.raises(SystemExit) as exit:
+        parse(["chat", "--port", port])
+    assert exit.value.code == 2 and "at most 65535" in capsys.readouterr().err
+
+
+def test_eval_gold_needs_gold_paragraphs_and_says_so(tmp_path, capsys):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "Who?", "answers": ["Nikol Pashinyan"]}) + "\n")
+    assert main(["eval", "--gold", "--questions", str(questions)]) == 1
+    error = capsys.readouterr().err
+    assert f"{questions}, line 1: --gold needs" in error and '"doc"' in error and '"paragraph"' in error
+    assert error.count("\n") == 1

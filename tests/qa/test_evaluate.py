@@ -40,6 +40,17 @@ def test_read_questions_reports_the_bad_line(tmp_path):
     assert read_questions(path, limit=1) == [Question("1", "Who?", ["me"], "a.txt")]
 
 
+def test_read_questions_for_gold_paragraphs_needs_doc_and_paragraph(tmp_path):
+    path = tmp_path / "q.jsonl"
+    records = [{"question": "Who?", "answers": ["me"], "doc": "a.txt", "paragraph": 0},
+               {"question": "When?", "answers": ["now"], "doc": "a.txt"}]
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert len(read_questions(path)) == 2
+    with pytest.raises(ValueError, match='line 2: --gold needs .*"paragraph"'):
+        read_questions(path, gold=True)
+    assert len(read_questions(path, limit=1, gold=True)) == 1
+
+
 def test_evaluate_on_the_seed(seed_engine):
     questions = [
         Question("a", "Who is Armenia's Prime Minister?", ["Nikol Pashinyan"]),

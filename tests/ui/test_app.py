@@ -10,9 +10,10 @@ import socket
 import pytest
 
 from qa.api import Engine
+from qa.cli import main
 from tests.conftest import ROOT, SEEDS
 import ui.app
-from ui.app import ChatApp, UploadRefused, launch, literal, render, safe_name, save_upload
+from ui.app import MIB, ChatApp, UploadRefused, launch, literal, render, safe_name, save_upload
 
 HOSTILE = (
     "Lake Sevan\n\n<script>window.pwned = 1</script> **Lake Sevan** is the largest lake in Armenia, "
@@ -69,6 +70,14 @@ def test_api_answers_through_gradio_client(hostile_app):
     assert text[citation["start"] : citation["end"]] == citation["quote"] and "Nikol Pashinyan" in citation["quote"]
 
 
+def test_api_reports_a_bad_question_to_the_client(hostile_app):
+    from gradio_client import Client
+
+    _, url = hostile_app
+    with pytest.raises(Exception, match="The question is empty"):
+        Client(url, verbose=False).predict("   ", api_name="/ask")
+
+
 @pytest.mark.parametrize("question, message", [("   ", "empty"), ("z" * 100_000, "limit")])
 def test_bad_questions_get_a_message_in_the_chat(question, message, hostile_app):
     app, _ = hostile_app
@@ -89,6 +98,35 @@ def test_binding_beyond_localhost_needs_a_password(monkeypatch):
         launch(host="0.0.0.0")
 
 
+def refuse_to_serve(*args, **kwargs):
+    pytest.fail("the chat was started")
+
+
+@pytest.mark.parametrize("auth", [":", "user:", ":secret", "user"])
+def test_auth_needs_a_user_and_a_password(auth, monkeypatch, capsys):
+    monkeypatch.setattr(ui.app, "ChatApp", refuse_to_serve)
+    assert main(["chat", "--host", "0.0.0.0", "--auth", auth]) == 1
+    error = capsys.readouterr().err
+    assert "--auth must look like user:password" in error and "empty" in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize("setting", ["abc", "-1", "0", "nan"])
+def test_a_bad_upload_limit_is_refused_before_the_chat_starts(setting, seed_index, monkeypatch, capsys):
+    docs, index = seed_index
+    monkeypatch.setenv("QA_MAX_UPLOAD_MB", setting)
+    monkeypatch.setattr(ChatApp, "blocks", refuse_to_serve)
+    assert main(["chat", "--docs", str(docs), "--index", str(index)]) == 1
+    error = capsys.readouterr().err
+    assert f"QA_MAX_UPLOAD_MB={setting!r}" in error and "positive number of MiB" in error
+
+
+def test_upload_limit_is_in_mib(monkeypatch):
+    monkeypatch.delenv("QA_MAX_UPLOAD_MB", raising=False)
+    assert ui.app.max_upload_bytes() == 10 * MIB
+    monkeypatch.setenv("QA_MAX_UPLOAD_MB", "0.5")
+    assert ui.app.max_upload_bytes() == MIB // 2
+
+
 @pytest.mark.parametrize(
     "name, expected",
     [("../../etc/evil.txt", "evil.txt"), ("..\\..\\win.md", "win.md"), (".hidden.txt", "hidden.txt"),
@@ -98,24 +136,23 @@ def test_upload_names_are_made_plain(name, expected):
     assert safe_name(name) == expected
 
 
-def test_uploads_are_saved_inside_the_folder_never_overwriting(tmp_path, monkeypatch):
+def test_uploads_are_saved_inside_the_folder_never_overwriting(tmp_path):
     docs, outside = tmp_path / "docs", tmp_path / "outside.txt"
     docs.mkdir()
     source = tmp_path / "upload.bin"
     source.write_text("Lake Sevan is large.")
-    assert save_upload(source, "../outside.txt", docs) == "outside.txt"
+    assert save_upload(source, "../outside.txt", docs, MIB) == "outside.txt"
     assert not outside.exists() and (docs / "outside.txt").read_text() == "Lake Sevan is large."
-    assert save_upload(source, "outside.txt", docs) == "outside-2.txt"
+    assert save_upload(source, "outside.txt", docs, MIB) == "outside-2.txt"
     assert (docs / "outside.txt").read_text() == "Lake Sevan is large."
     with pytest.raises(UploadRefused, match="only .txt, .md"):
-        save_upload(source, "tool.exe", docs)
-    monkeypatch.setattr(ui.app, "MAX_UPLOAD_BYTES", 10)
-    with pytest.raises(UploadRefused, match="over the"):
-        save_upload(source, "big.txt", docs)
-    monkeypatch.undo()
+        save_upload(source, "tool.exe", docs, MIB)
+    source.write_bytes(b"x" * (3 * MIB // 2))
+    with pytest.raises(UploadRefused, match="1.5 MiB is over the 1 MiB limit"):
+        save_upload(source, "big.txt", docs, MIB)
     source.write_bytes(b"")
     with pytest.raises(UploadRefused, match="empty"):
-        save_upload(source, "empty.txt", docs)
+        save_upload(source, "empty.txt", docs, MIB)
     assert sorted(p.name for p in docs.iterdir()) == ["outside-2.txt", "outside.txt"]
 
 
