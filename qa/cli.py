@@ -72,7 +72,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     evaluate.add_argument("--limit", type=positive(int), help="use only the first N questions")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluate.add_argument("--gold", action="store_true",
-                          help="measure the span reader alone, given each question's gold paragraph (EM/F1)")
+                          help="measure the span reader alone, given each question's gold paragraph (EM/F1), read from "
+                               "the docs folder next to the questions file")
 
     calibrate = commands.add_parser("calibrate", help="fit the readers' sentence choice and found scores")
     calibrate.add_argument("--select", nargs=2, metavar=("DOCS", "QUESTIONS"),
@@ -151,7 +152,10 @@ class HistoryError(ValueError):
 def run_ask(args: argparse.Namespace) -> int:
     qa = _engine(args)
     answer = qa.answer(args.question, _history(args.history), k=args.k)
-    if answer.stale:
+    if answer.stale and not qa.docs.is_dir():
+        print(f"qa: the documents folder {qa.docs} is gone; answering from the index at {qa.index} as built.",
+              file=sys.stderr)
+    elif answer.stale:
         print(
             f"qa: the documents in {qa.docs} changed since the index was built; answering from the index as "
             f"built. Run `qa index --docs {qa.docs} --index {qa.index}` to update it.",

@@ -326,9 +326,17 @@ def train(settings: TrainingSettings, out: Path = SHIPPED_READER, evaluate_on: P
 
 
 def gold_paragraph(docs: Path, doc: str, paragraph: int) -> str:
-    """The `paragraph`-th blank-line-separated paragraph of a document of the eval folders."""
-    text = (docs / doc).read_text(encoding="utf-8")
-    return [part for part in text.split("\n\n") if part.strip()][paragraph]
+    """The `paragraph`-th blank-line-separated paragraph (from 0) of a document of the eval folders; a ValueError
+    says which document or paragraph is missing."""
+    try:
+        text = (docs / doc).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"The gold paragraph's document {docs / doc} cannot be read ({error.strerror or error}): "
+                         "the gold paragraphs are read from the docs folder next to the questions file.") from error
+    paragraphs = [part for part in text.split("\n\n") if part.strip()]
+    if not 0 <= paragraph < len(paragraphs):
+        raise ValueError(f"{docs / doc} has {len(paragraphs)} paragraphs (numbered from 0), so no paragraph {paragraph}.")
+    return paragraphs[paragraph]
 
 
 def measure(reader: ReaderModel, questions_file: Path, limit: int | None = None,

@@ -50,3 +50,12 @@ def test_qa_ask_warns_about_a_stale_index(folders, capsys):
     captured = capsys.readouterr()
     assert "changed since the index was built" in captured.err and "qa index" in captured.err
     assert "Pashinyan" in captured.out
+
+
+def test_qa_ask_says_when_the_documents_folder_is_gone(folders, capsys):
+    docs, index = folders
+    shutil.rmtree(docs)
+    assert main(["ask", "Who is Armenia's Prime Minister?", "--docs", str(docs), "--index", str(index)]) == 0
+    captured = capsys.readouterr()
+    assert f"the documents folder {docs} is gone" in captured.err and "qa index" not in captured.err
+    assert "Pashinyan" in captured.out

@@ -9,7 +9,7 @@ from index.config import DEFAULT_MODEL
 from qa.reader_model import MANIFEST, ReaderModel, base_model
 from qa.span import decode
 from qa.training import (
-    Example, TrainingSettings, features, hard_negatives, measure, negated, opposite, read_squad, train,
+    Example, TrainingSettings, features, gold_paragraph, hard_negatives, measure, negated, opposite, read_squad, train,
 )
 
 CONTEXTS = [
@@ -141,3 +141,12 @@ def test_training_continues_from_a_shipped_reader_and_records_it(squad_file, tmp
     assert manifest["started_from"]["trained"]["steps"] == 2 and manifest["trained"]["start"] == str(tmp_path / "first")
     second = ReaderModel.load(tmp_path / "second", runtime="torch").model.state_dict()
     assert all((first[name] == second[name]).all() for name in first)  # a zero learning rate keeps the weights
+
+
+def test_a_missing_gold_document_or_paragraph_says_which(tmp_path):
+    (tmp_path / "a.txt").write_text("Title\n\nFirst paragraph.\n\nSecond paragraph.")
+    assert gold_paragraph(tmp_path, "a.txt", 2) == "Second paragraph."
+    with pytest.raises(ValueError, match="a.txt has 3 paragraphs \\(numbered from 0\\), so no paragraph 3"):
+        gold_paragraph(tmp_path, "a.txt", 3)
+    with pytest.raises(ValueError, match="b.txt cannot be read .*docs folder next to the questions file"):
+        gold_paragraph(tmp_path, "b.txt", 0)
