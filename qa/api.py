@@ -10,7 +10,7 @@ from pathlib import Path
 from index.build import BuildSummary, build
 from index.documents import DOCUMENT_SUFFIXES, fingerprint
 from index.errors import DocsError, StoreError
-from index.embedding import Embedder
+from index.embedding import Embedder, resolve_device
 from index.store import Store
 from qa.config import QAConfig, default_docs, default_index
 from qa.converse import Expander
@@ -27,13 +27,18 @@ SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
 STALE_CHECK_SECONDS = 2.0
 
 
+def load_reader_model(config: QAConfig) -> ReaderModel:
+    """The configured span reader model, on the device the embedding model uses (a GPU when there is one)."""
+    return ReaderModel.load(config.reader_model, device=resolve_device(config.index.device), runtime=config.reader_runtime)
+
+
 def make_reader(config: QAConfig, store: Store, model: ReaderModel | None = None) -> Reader:
     """The reader the configuration names: short spans (the default; `model`, else the configured one, loaded)
     or whole sentences."""
     if config.reader == "sentence":
         return SentenceReader(store, config.read_passages, config.threshold)
     sentences = SentenceReader(store, config.read_passages)
-    return SpanReader(store, sentences, model or ReaderModel.load(config.reader_model, runtime=config.reader_runtime), config.read_windows, config.threshold)
+    return SpanReader(store, sentences, model or load_reader_model(config), config.read_windows, config.threshold)
 
 
 class Engine:

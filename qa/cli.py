@@ -186,12 +186,12 @@ def run_eval(args: argparse.Namespace) -> int:
     # A bad record stops here, before any model loads.
     questions = read_questions(args.questions, args.limit, gold=args.gold)
     if args.gold:
+        from qa.api import load_reader_model
         from qa.config import QAConfig
-        from qa.reader_model import ReaderModel
         from qa.training import measure
 
         config = QAConfig()
-        metrics = measure(ReaderModel.load(config.reader_model, runtime=config.reader_runtime), Path(args.questions), args.limit)
+        metrics = measure(load_reader_model(config), Path(args.questions), args.limit)
     else:
         dialogs = any(question.dialog_id for question in questions)
         metrics = (evaluate_dialogs if dialogs else evaluate)(_engine(args), questions)

@@ -155,3 +155,18 @@ def test_questions_about_other_articles_are_refused(seed_engine):
 def test_asking_for_more_passages_than_the_candidate_pool_gets_them(seed_engine, monkeypatch):
     monkeypatch.setattr(seed_engine.retriever, "candidates", 2)
     assert len(retrieve("Armenia", k=5, index=seed_engine)) == 5
+
+
+def test_the_reader_model_runs_on_the_embedding_models_device(monkeypatch):
+    """On a GPU machine (device "auto" resolving to cuda) the reader's auto runtime is PyTorch on the GPU."""
+    import qa.api
+    from index.config import IndexConfig
+    from qa.config import QAConfig
+
+    asked = {}
+    monkeypatch.setattr(qa.api.ReaderModel, "load", lambda location, **settings: asked.update(settings))
+    monkeypatch.setattr(qa.api, "resolve_device", lambda device: "cuda" if device == "auto" else device)
+    qa.api.load_reader_model(QAConfig())
+    assert asked == {"device": "cuda", "runtime": "auto"}
+    qa.api.load_reader_model(QAConfig(index=IndexConfig(device="cpu"), reader_runtime="onnx-int8"))
+    assert asked == {"device": "cpu", "runtime": "onnx-int8"}
