@@ -172,8 +172,9 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
         reason = _reusable(manifest, config, embedder)
     previous = None
     if manifest is not None and not reason:
-        current = {doc.id: doc.sha256 for doc in documents}
-        stored = {doc_id: entry["sha256"] for doc_id, entry in manifest["documents"].items()}
+        # A title read differently (by a newer version) is written again, with no document embedded again.
+        current = {doc.id: (doc.sha256, doc.title) for doc in documents}
+        stored = {doc_id: (entry["sha256"], entry.get("title")) for doc_id, entry in manifest["documents"].items()}
         same_dense = manifest.get("dense_index", "flat") == dense_kind(config.dense_index, manifest["chunks"])
         damage = Store.damage(index_dir, manifest)
         if damage:

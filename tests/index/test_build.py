@@ -196,3 +196,13 @@ def test_an_index_damaged_on_disk_is_rebuilt_by_a_plain_update(damage, docs, tmp
     summary = build(docs, index, embedder=counting)
     assert "the index is damaged" in summary.full_rebuild_reason and counting.embedded == summary.chunks
     assert len(Store.load(index).chunks) == summary.chunks
+
+
+def test_titles_read_differently_are_written_again_without_embedding(docs, tmp_path, embedder, monkeypatch):
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    monkeypatch.setattr("index.documents.TITLE_CHARACTERS", 12)  # as a newer version reads titles
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, embedder=counting)
+    assert counting.embedded == 0 and summary.unchanged and not summary.full_rebuild_reason
+    assert all(len(doc.title) <= 13 for doc in Store.load(index).documents)
