@@ -86,7 +86,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
     train = commands.add_parser("train-reader", help="fine-tune the span reader on SQuAD-format files")
     train.add_argument("data", nargs="+", help="SQuAD JSON training files")
-    train.add_argument("--out", help="folder for the weights (default: qa/span_reader, the shipped reader)")
+    train.add_argument("--out", required=True,
+                       help="folder for the weights (qa/span_reader replaces the shipped reader; use it with "
+                            "QA_READER_MODEL=DIR otherwise)")
     train.add_argument("--eval", dest="evaluate_on", help="questions.jsonl of an eval folder: EM/F1 on gold paragraphs")
     train.add_argument("--eval-limit", type=positive(int), default=1000, help="questions to measure (default 1000)")
     for name, kind, help_text in (
@@ -221,12 +223,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
 def run_train_reader(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
-    from qa.reader_model import SHIPPED_READER
     from qa.training import TrainingSettings, train
 
     chosen = {f.name: getattr(args, f.name) for f in fields(TrainingSettings) if getattr(args, f.name, None) is not None}
     settings = TrainingSettings(**{**chosen, "data": list(args.data)})
-    result = train(settings, Path(args.out) if args.out else SHIPPED_READER,
+    result = train(settings, Path(args.out),
                    Path(args.evaluate_on) if args.evaluate_on else None, args.eval_limit)
     print(json.dumps(result, indent=2))
     return 0

@@ -105,10 +105,10 @@ def test_eval_gold_measures_the_span_reader_on_gold_paragraphs(tmp_path, capsys)
 @pytest.mark.parametrize(
     "argv",
     [["ask", "Who?", "--k", "0"], ["ask", "Who?", "--k", "-3"], ["eval", "--questions", "q.jsonl", "--limit", "0"],
-     ["eval", "--questions", "q.jsonl", "--limit", "-1"], ["train-reader", "d.json", "--eval-limit", "0"],
-     ["train-reader", "d.json", "--epochs", "0"], ["train-reader", "d.json", "--batch-size", "-2"],
-     ["train-reader", "d.json", "--max-length", "0"], ["train-reader", "d.json", "--minutes", "nan"],
-     ["train-reader", "d.json", "--max-steps", "0"], ["train-reader", "d.json", "--threads", "0"]],
+     ["eval", "--questions", "q.jsonl", "--limit", "-1"], ["train-reader", "d.json", "--out", "run", "--eval-limit", "0"],
+     ["train-reader", "d.json", "--out", "run", "--epochs", "0"], ["train-reader", "d.json", "--out", "run", "--batch-size", "-2"],
+     ["train-reader", "d.json", "--out", "run", "--max-length", "0"], ["train-reader", "d.json", "--out", "run", "--minutes", "nan"],
+     ["train-reader", "d.json", "--out", "run", "--max-steps", "0"], ["train-reader", "d.json", "--out", "run", "--threads", "0"]],
 )
 def test_counts_below_one_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as exit:
@@ -120,7 +120,7 @@ def test_counts_below_one_are_usage_errors(argv, capsys):
 def test_positive_counts_fractions_and_ports_are_accepted():
     assert parse(["ask", "Who?", "--k", "1"]).k == 1
     assert parse(["chat", "--port", "65535"]).port == 65535
-    assert parse(["train-reader", "d.json", "--epochs", "0.5"]).epochs == 0.5
+    assert parse(["train-reader", "d.json", "--out", "run", "--epochs", "0.5"]).epochs == 0.5
 
 
 @pytest.mark.parametrize("port", ["99999", "65536", "0", "-1", "http"])
@@ -137,3 +137,10 @@ def test_eval_gold_needs_gold_paragraphs_and_says_so(tmp_path, capsys):
     error = capsys.readouterr().err
     assert f"{questions}, line 1: --gold needs" in error and '"doc"' in error and '"paragraph"' in error
     assert error.count("\n") == 1
+
+
+def test_training_needs_a_folder_for_its_weights(capsys):
+    """A trial run must not replace the shipped reader unless asked to."""
+    with pytest.raises(SystemExit) as exit:
+        parse(["train-reader", "d.json", "--max-steps", "2"])
+    assert exit.value.code == 2 and "--out" in capsys.readouterr().err
