@@ -88,21 +88,28 @@ def read_folder(folder: Path) -> tuple[list[Document], list[Skipped], list[Skipp
     documents that were read with a warning (flagged), and why."""
     documents, skipped, flagged = [], [], []
     for doc_id, path in document_paths(Path(folder)).items():
-        try:
-            document, note = read_document(path, doc_id)
-        except Unreadable as error:
-            skipped.append(Skipped(doc_id, str(error)))
-        except OSError as error:
-            skipped.append(Skipped(doc_id, f"unreadable ({error.strerror or error})"))
-        else:
-            if not document.text.strip():
-                scanned = " (a scanned PDF has no text layer: run OCR on it first)" if path.suffix.lower() == ".pdf" else ""
-                skipped.append(Skipped(doc_id, f"empty (no text){scanned}"))
-                continue
-            documents.append(document)
-            if note:
-                flagged.append(Skipped(doc_id, note))
+        document, note = read_file(path, doc_id)
+        if document is None:
+            skipped.append(Skipped(doc_id, note))
+            continue
+        documents.append(document)
+        if note:
+            flagged.append(Skipped(doc_id, note))
     return documents, skipped, flagged
+
+
+def read_file(path: Path, doc_id: str) -> tuple[Document | None, str]:
+    """One file as (its Document, a note worth flagging or ""), or (None, why it can't be indexed)."""
+    try:
+        document, note = read_document(path, doc_id)
+    except Unreadable as error:
+        return None, str(error)
+    except OSError as error:
+        return None, f"unreadable ({error.strerror or error})"
+    if not document.text.strip():
+        scanned = " (a scanned PDF has no text layer: run OCR on it first)" if path.suffix.lower() == ".pdf" else ""
+        return None, f"empty (no text){scanned}"
+    return document, note
 
 
 def fingerprint(folder: Path) -> dict[str, list[int]]:

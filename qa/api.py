@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from index.build import BuildSummary, build
-from index.documents import DOCUMENT_SUFFIXES, fingerprint
+from index.documents import DOCUMENT_SUFFIXES, fingerprint, read_file
 from index.errors import DocsError, StoreError
 from index.embedding import Embedder, resolve_device
 from index.store import Store
@@ -25,6 +25,12 @@ History = list[tuple[str, str]]
 SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
 #: How often answer() looks at the documents folder for changes since the build.
 STALE_CHECK_SECONDS = 2.0
+
+
+def unreadable(path: Path) -> str:
+    """Why the index would skip the file at `path` (binary, a damaged PDF, no text ...), or "" when it reads it."""
+    document, note = read_file(Path(path), Path(path).name)
+    return "" if document is not None else note
 
 
 def load_reader_model(config: QAConfig) -> ReaderModel:

@@ -13,6 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr  # noqa: E402
 
 from qa import SUPPORTED_SUFFIXES, Answer, Engine, QuestionError, engine, update  # noqa: E402
+from qa.api import unreadable  # noqa: E402
 
 EXAMPLES = [
     "Who is Armenia's Prime Minister?",
@@ -100,8 +101,8 @@ def max_upload_bytes() -> int:
 
 def save_upload(source: Path, name: str, docs: Path, max_bytes: int) -> str:
     """Copy one uploaded file into `docs` under a safe, new name (an existing file is never replaced) and
-    return that name; UploadRefused when its type or size (over `max_bytes`) can't be indexed or it is empty
-    (what the index can't read inside a file is reported by the update)."""
+    return that name; UploadRefused when its type or size (over `max_bytes`) can't be indexed, it is empty, or
+    the index could not read it (a binary file, a damaged PDF): such a file is not left in the folder."""
     name = safe_name(name)
     stem, suffix = os.path.splitext(name)
     if suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -122,6 +123,10 @@ def save_upload(source: Path, name: str, docs: Path, max_bytes: int) -> str:
                 target.write(data)
         except FileExistsError:
             continue
+        reason = unreadable(candidate)
+        if reason:
+            candidate.unlink()
+            raise UploadRefused(f"{name}: {reason}")
         return candidate.name
     raise UploadRefused(f"{name}: too many files of that name")
 

@@ -153,6 +153,12 @@ def test_uploads_are_saved_inside_the_folder_never_overwriting(tmp_path):
     source.write_bytes(b"")
     with pytest.raises(UploadRefused, match="empty"):
         save_upload(source, "empty.txt", docs, MIB)
+    source.write_bytes(b"\x00\x01 compiled code")  # what the index would skip is not left in the folder
+    with pytest.raises(UploadRefused, match="binary file"):
+        save_upload(source, "program.txt", docs, MIB)
+    source.write_bytes(b"%PDF-1.4 garbage")
+    with pytest.raises(UploadRefused, match="broken.pdf: "):
+        save_upload(source, "broken.pdf", docs, MIB)
     assert sorted(p.name for p in docs.iterdir()) == ["outside-2.txt", "outside.txt"]
 
 
