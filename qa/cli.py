@@ -18,7 +18,7 @@ FAILURE = 1
 LAST_PORT = 65535
 
 
-def positive(kind: type[int] | type[float], most: float = math.inf) -> Callable[[str], int | float]:
+def positive(kind: type[int | float], most: float = math.inf) -> Callable[[str], int | float]:
     """An argparse type: a number of `kind` above 0 and at most `most`; anything else is a usage error that
     says what is accepted."""
     accepted = f"{'a whole number' if kind is int else 'a number'} above 0"
