@@ -33,10 +33,12 @@ TITLE_CHARACTERS = 100
 
 
 def title_of(text: str, fallback: str) -> str:
-    """The first non-empty line of `text`, or `fallback` when there is none."""
+    """The first non-empty line of `text` (a Markdown heading without its "#" marks), or `fallback` when there is
+    none."""
     for line in text.splitlines():
-        if line.strip():
-            return line.strip()
+        heading = line.strip().lstrip("#").strip()
+        if heading:
+            return heading
     return fallback
 
 

@@ -161,15 +161,16 @@ class ChatApp:
             except UploadRefused as error:
                 refused.append(str(error))
         lines = [f"Refused {reason}." for reason in refused]
-        if saved:
-            lines.insert(0, f"Added {', '.join(saved)}. " + self.refresh(progress))
+        if saved:  # the update names them among what it added
+            lines.insert(0, self.refresh(progress))
         elif not refused:  # no file chosen: bring the index in line with the folder
             lines.append(self.refresh(progress))
         return literal(status(self.qa)), literal(" ".join(lines)), None
 
     def rebuild(self, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         """Embed every document again."""
-        return literal(status(self.qa)), literal(self.refresh(progress, rebuild=True))
+        message = literal(self.refresh(progress, rebuild=True))
+        return literal(status(self.qa)), message
 
     def refresh(self, progress=None, rebuild: bool = False) -> str:
         """Update the index; questions are answered from the previous one until the new one is swapped in."""
@@ -178,11 +179,14 @@ class ChatApp:
                 progress(0, desc="Updating the index")
             fresh, summary = update(self.qa, rebuild=rebuild)
             self.qa = fresh
+        changes = "".join(f" {label.capitalize()}: {', '.join(ids)}." for label, ids in (
+            ("added", summary.added), ("updated", summary.updated), ("removed", summary.removed),
+            ("renamed", [f"{old} to {new}" for old, new in summary.renamed])) if ids)
         problems = "".join(f" Skipped {s.id}: {s.reason}." for s in summary.skipped)
         problems += "".join(f" Flagged {s.id}: {s.reason}." for s in summary.flagged)
         return (
             f"Index updated: {summary.documents} documents, {summary.embedded_chunks} of {summary.chunks} chunks "
-            f"embedded in {summary.seconds:.1f} s.{problems}"
+            f"embedded in {summary.seconds:.1f} s.{changes}{problems}"
         )
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
@@ -194,26 +198,26 @@ class ChatApp:
             raise gr.Error(str(error), print_exception=False) from error  # the user's mistake, not the server's
 
     def respond(self, message: str, messages: list[dict], pairs: list[tuple[str, str]]):
-        """Answer `message`; the chat shows the question and the rendered reply, `pairs` keeps the history."""
+        """Answer `message`; the chat shows the question and the rendered reply, `pairs` keeps the history. A
+        question that can't be asked (blank, too long) gets the reason, and stays in the box to be changed."""
         try:
             answer = self.answer(message, pairs)
         except gr.Error as error:
-            reply, answer_text = f"<p>{literal(error.message)}</p>", None
-        else:
-            reply, answer_text = render(answer, self.qa), answer.text
+            return messages + [{"role": "assistant", "content": f"<p>{literal(error.message)}</p>"}], pairs, message
         shown = message if len(message) <= 500 else message[:500] + "…"
+        reply = render(answer, self.qa)
         messages = messages + [{"role": "user", "content": literal(shown)}, {"role": "assistant", "content": reply}]
-        if answer_text is not None:
-            pairs = pairs + [(message.strip(), answer_text)]
-        return messages, pairs, ""
+        return messages, pairs + [(message.strip(), answer.text)], ""
 
     def blocks(self) -> gr.Blocks:
         with gr.Blocks(title="qa: cited answers from your documents") as page:
             gr.Markdown("## Ask your documents\nEvery answer is a verbatim span of the documents, with where it came from.")
-            chat = gr.Chatbot(label="Chat", height=520, latex_delimiters=[], sanitize_html=True)
+            # No share button (nothing leaves the machine) and no copy buttons (they copy the reply's escaped HTML).
+            chat = gr.Chatbot(label="Chat", height=520, latex_delimiters=[], sanitize_html=True, buttons=[])
             pairs = gr.State([])
             with gr.Row():
-                question = gr.Textbox(placeholder="Ask a question about the documents", show_label=False, scale=8)
+                question = gr.Textbox(label="Question", placeholder="Ask a question about the documents",
+                                      show_label=False, scale=8)
                 ask = gr.Button("Ask", variant="primary", scale=1)
             gr.Examples(EXAMPLES, inputs=question)
             with gr.Accordion("Documents", open=False):
@@ -226,6 +230,8 @@ class ChatApp:
             state = gr.Markdown(literal(status(self.qa)), elem_id="status")
             for trigger in (question.submit, ask.click):
                 trigger(self.respond, [question, chat, pairs], [chat, pairs, question], api_name=False)
+            chat.clear(lambda: [], None, pairs, api_name=False)  # a cleared chat starts without history
+            page.load(lambda: literal(status(self.qa)), None, state, api_name=False)  # the index as it is now
             add.click(self.add_documents, [files], [state, message, files], api_name=False)
             rebuild.click(self.rebuild, None, [state, message], api_name=False)
             gr.api(self.ask, api_name="ask")

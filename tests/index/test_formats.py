@@ -142,3 +142,9 @@ def test_a_pdf_without_text_is_skipped_with_a_hint(tmp_path):
     (tmp_path / "notes.txt").write_text("Some text.")
     _, skipped, _ = read_folder(tmp_path)
     assert [s.id for s in skipped] == ["scan.pdf"] and "scanned PDF has no text layer" in skipped[0].reason
+
+
+def test_a_markdown_heading_gives_its_title_without_the_marks(tmp_path):
+    (tmp_path / "kura.md").write_text("\n## Kura River\n\nThe Kura River flows into the Caspian Sea.\n")
+    ((document,), _, _) = read_folder(tmp_path)
+    assert document.title == "Kura River" and document.text.startswith("\n## Kura River")

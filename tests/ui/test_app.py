@@ -81,9 +81,10 @@ def test_api_reports_a_bad_question_to_the_client(hostile_app):
 @pytest.mark.parametrize("question, message", [("   ", "empty"), ("z" * 100_000, "limit")])
 def test_bad_questions_get_a_message_in_the_chat(question, message, hostile_app):
     app, _ = hostile_app
-    messages, pairs, cleared = app.respond(question, [], [])
-    assert message in messages[-1]["content"].replace("&#32;", " ") and pairs == [] and cleared == ""
-    assert len(messages[0]["content"]) < 10_000
+    messages, pairs, kept = app.respond(question, [], [])
+    assert message in messages[-1]["content"].replace("&#32;", " ") and pairs == []
+    assert kept == question  # left in the box to be changed, and not shown as a question asked
+    assert [m["role"] for m in messages] == ["assistant"] and len(messages[0]["content"]) < 10_000
 
 
 def test_follow_ups_carry_the_history(hostile_app):
@@ -172,11 +173,15 @@ def test_adding_documents_updates_the_index_and_answers_from_it(tmp_path, seed_i
     upload = tmp_path / "kura.txt"
     upload.write_text("Kura River\n\nThe Kura River is 1,364 kilometres long and flows into the Caspian Sea.\n")
     state, message, cleared = app.add_documents([str(upload), str(tmp_path / "x.exe")], progress=None)
-    assert "Added kura.txt" in message.replace("&#46;", ".") and "Refused" in message and cleared is None
-    assert "2 documents" in state.replace("&#44;", ",") and app.qa is not before
+    assert "Added: kura.txt" in message.replace("&#46;", ".").replace("&#58;", ":") and "Refused" in message
+    assert cleared is None and "2 documents" in state.replace("&#44;", ",") and app.qa is not before
     assert before.answer("Who is Armenia's Prime Minister?").found  # the old engine still answers
     answer = app.qa.answer("How long is the Kura River?")
     assert answer.found and answer.citations[0].doc == "kura.txt"
+    (own / "kura.txt").unlink()  # changed on disk, then a rebuild: its message and the status line say so
+    state, message = app.rebuild(progress=None)
+    assert "Removed: kura.txt" in message.replace("&#46;", ".").replace("&#58;", ":")
+    assert "1 documents" in state.replace("&#44;", ",")
 
 
 def test_in_a_real_browser(hostile_app):
