@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -60,7 +61,8 @@ def render(answer: Answer, qa: Engine) -> str:
             f"<details{' open' if number == 1 else ''}><summary>[{number}] {literal(citation.title)} "
             f"<small>{literal(citation.doc)}, {_pages(citation.pages)}characters {citation.start}-{citation.end}, "
             f"score {citation.score:.2f}</small></summary>"
-            f"<blockquote>…{literal(before)}<mark>{quote}</mark>{literal(after)}…</blockquote></details>"
+            f"<blockquote>{'…' if citation.start > len(before) else ''}{literal(before)}<mark>{quote}</mark>"
+            f"{literal(after)}{'…' if citation.end + len(after) < len(text) else ''}</blockquote></details>"
         )
     if not answer.found:
         parts.append("<p>Closest passages:</p>")
@@ -99,10 +101,11 @@ def max_upload_bytes() -> int:
     return int(mib * MIB)
 
 
-def save_upload(source: Path, name: str, docs: Path, max_bytes: int) -> str:
+def save_upload(source: Path, name: str, docs: Path, max_bytes: int, known: dict[str, str] | None = None) -> str:
     """Copy one uploaded file into `docs` under a safe, new name (an existing file is never replaced) and
-    return that name; UploadRefused when its type or size (over `max_bytes`) can't be indexed, it is empty, or
-    the index could not read it (a binary file, a damaged PDF): such a file is not left in the folder."""
+    return that name; UploadRefused when its type or size (over `max_bytes`) can't be indexed, it is empty, the
+    index could not read it (a binary file, a damaged PDF: such a file is not left in the folder), or its content
+    is already a document's (`known`: sha256 -> document id, to which the saved file is added)."""
     name = safe_name(name)
     stem, suffix = os.path.splitext(name)
     if suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -113,6 +116,10 @@ def save_upload(source: Path, name: str, docs: Path, max_bytes: int) -> str:
     data = source.read_bytes()
     if not data.strip():
         raise UploadRefused(f"{name}: empty")
+    known = {} if known is None else known
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in known:
+        raise UploadRefused(f"{name}: the same content as {known[digest]}, already among the documents")
     folder = docs.resolve()
     for number in range(1, 1000):
         candidate = folder / (name if number == 1 else f"{stem}-{number}{suffix}")
@@ -127,6 +134,7 @@ def save_upload(source: Path, name: str, docs: Path, max_bytes: int) -> str:
         if reason:
             candidate.unlink()
             raise UploadRefused(f"{name}: {reason}")
+        known[digest] = candidate.name
         return candidate.name
     raise UploadRefused(f"{name}: too many files of that name")
 
@@ -155,9 +163,10 @@ class ChatApp:
         """Save uploaded files into the documents folder, then update the index (only what changed in the
         folder is embedded); with no file chosen, just update the index."""
         saved, refused = [], []
+        known = {entry["sha256"]: doc_id for doc_id, entry in self.qa.store.manifest["documents"].items()}
         for path in paths or []:
             try:
-                saved.append(save_upload(Path(path), Path(path).name, self.qa.docs, self.max_upload_bytes))
+                saved.append(save_upload(Path(path), Path(path).name, self.qa.docs, self.max_upload_bytes, known))
             except UploadRefused as error:
                 refused.append(str(error))
         lines = [f"Refused {reason}." for reason in refused]

@@ -57,6 +57,8 @@ def test_rendered_answer_marks_the_quote_and_keeps_document_markup_inert(hostile
     before, short, after = answer.citations[0].parts()
     assert f"<mark>{literal(before)}<strong>{literal(short)}</strong>{literal(after)}</mark>" in html
     assert short and short == answer.text and short != answer.citations[0].quote
+    first = html.split("</details>")[0]  # the document is shorter than the context: no "…" at either end
+    assert "<blockquote>…" not in first and "…</blockquote>" not in first
 
 
 def test_api_answers_through_gradio_client(hostile_app):
@@ -146,6 +148,11 @@ def test_uploads_are_saved_inside_the_folder_never_overwriting(tmp_path):
     assert not outside.exists() and (docs / "outside.txt").read_text() == "Lake Sevan is large."
     assert save_upload(source, "outside.txt", docs, MIB) == "outside-2.txt"
     assert (docs / "outside.txt").read_text() == "Lake Sevan is large."
+    known = {}
+    source.write_text("Lake Sevan is deep.")
+    assert save_upload(source, "deep.txt", docs, MIB, known) == "deep.txt" and list(known.values()) == ["deep.txt"]
+    with pytest.raises(UploadRefused, match="copy.txt: the same content as deep.txt, already among the documents"):
+        save_upload(source, "copy.txt", docs, MIB, known)
     with pytest.raises(UploadRefused, match="only .txt, .md"):
         save_upload(source, "tool.exe", docs, MIB)
     source.write_bytes(b"x" * (3 * MIB // 2))
@@ -160,7 +167,7 @@ def test_uploads_are_saved_inside_the_folder_never_overwriting(tmp_path):
     source.write_bytes(b"%PDF-1.4 garbage")
     with pytest.raises(UploadRefused, match="broken.pdf: "):
         save_upload(source, "broken.pdf", docs, MIB)
-    assert sorted(p.name for p in docs.iterdir()) == ["outside-2.txt", "outside.txt"]
+    assert sorted(p.name for p in docs.iterdir()) == ["deep.txt", "outside-2.txt", "outside.txt"]
 
 
 def test_adding_documents_updates_the_index_and_answers_from_it(tmp_path, seed_index, embedder):
