@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import threading
+from argparse import ArgumentTypeError
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: nothing calls out
@@ -15,6 +15,7 @@ import gradio as gr  # noqa: E402
 
 from qa import SUPPORTED_SUFFIXES, Answer, Engine, QuestionError, engine, update  # noqa: E402
 from qa.api import unreadable  # noqa: E402
+from qa.cli import positive  # noqa: E402
 
 EXAMPLES = [
     "Who is Armenia's Prime Minister?",
@@ -90,15 +91,12 @@ def max_upload_bytes() -> int:
     the variable when it is not a positive number."""
     setting = os.environ.get("QA_MAX_UPLOAD_MB", str(DEFAULT_MAX_UPLOAD_MB))
     try:
-        mib = float(setting)
-    except ValueError:
-        mib = math.nan
-    if not (math.isfinite(mib) and mib > 0):
+        return int(positive(float)(setting) * MIB)
+    except ArgumentTypeError:
         raise ValueError(
             f"QA_MAX_UPLOAD_MB={setting!r} is not a size: set it to a positive number of MiB (the largest file the "
             f"chat accepts, default {DEFAULT_MAX_UPLOAD_MB}) or unset it."
-        )
-    return int(mib * MIB)
+        ) from None
 
 
 def save_upload(source: Path, name: str, docs: Path, max_bytes: int, known: dict[str, str] | None = None) -> str:
