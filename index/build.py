@@ -19,11 +19,12 @@ from index.config import IndexConfig
 from index.dense import dense_kind
 from index.documents import DOCUMENT_SUFFIXES, Document, Skipped, fingerprint, read_folder
 from index.embedding import Embedder, configured_precision
-from index.errors import DocsError, StoreError
+from index.errors import NoDocumentsError, StoreError
 from index.lexical import LexicalIndex
 from index.preparation import Preparer
 from index.store import Embedded, Store
 from index.terms import TermIds
+from index.wording import counted
 
 #: Lock file inside an index folder, held while a build runs.
 LOCK = ".lock"
@@ -55,12 +56,17 @@ class BuildSummary:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed or self.renamed or self.full_rebuild_reason)
 
-    def __str__(self) -> str:
-        lines = [
-            f"{self.documents} documents, {self.chunks} chunks; embedded {self.embedded_chunks} chunks "
-            f"in {self.seconds:.1f} s"
+    @property
+    def headline(self) -> str:
+        """How many documents and chunks, how many were embedded, and why everything was (a full rebuild)."""
+        return (
+            f"{counted(self.documents, 'document')}, {counted(self.chunks, 'chunk')}; embedded "
+            f"{counted(self.embedded_chunks, 'chunk')} in {self.seconds:.1f} s"
             + (f" (full rebuild: {self.full_rebuild_reason})" if self.full_rebuild_reason else "")
-        ]
+        )
+
+    def __str__(self) -> str:
+        lines = [self.headline]
         for label, ids in (("added", self.added), ("updated", self.updated), ("removed", self.removed)):
             if ids:
                 lines.append(f"{label} ({len(ids)}): {', '.join(ids)}")
@@ -116,8 +122,8 @@ def _kept_index(index_dir: Path, manifest: dict | None) -> str:
         return ""
     held = sorted(manifest.get("documents", {}))
     listed = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
-    documents = f"{len(held)} document{'' if len(held) == 1 else 's'}"
-    return (f" The index at {index_dir} was left as it is: it still answers from the {documents} indexed before "
+    return (f" The index at {index_dir} was left as it is: it still answers from the {counted(len(held), 'document')} "
+            "indexed before "
             f"({listed}); delete that folder if they should go.")
 
 
@@ -160,9 +166,9 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
     documents, skipped, flagged = read_folder(docs_dir)
     manifest, reason = _previous_manifest(index_dir)
     if not documents:
-        raise DocsError(
+        raise NoDocumentsError(
             f"No documents to index in {docs_dir}: add {', '.join(DOCUMENT_SUFFIXES)} files"
-            + (f" ({len(skipped)} files skipped: " + "; ".join(f"{s.id}: {s.reason}" for s in skipped) + ")" if skipped else "")
+            + (f" ({counted(len(skipped), 'file')} skipped: " + "; ".join(f"{s.id}: {s.reason}" for s in skipped) + ")" if skipped else "")
             + "." + _kept_index(index_dir, manifest)
         )
     summary = BuildSummary(skipped=skipped, flagged=flagged, documents=len(documents))

@@ -9,5 +9,9 @@ class DocsError(IndexingError):
     """The documents folder is missing, empty or unreadable."""
 
 
+class NoDocumentsError(DocsError):
+    """The documents folder holds no document that can be indexed."""
+
+
 class StoreError(IndexingError):
     """The index on disk is missing, unreadable or made with other settings."""

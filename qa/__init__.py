@@ -1,5 +1,6 @@
 """Questions to cited extractive answers over an index of documents."""
 
+from index.errors import IndexingError, NoDocumentsError
 from qa.api import SUPPORTED_SUFFIXES, Chat, Engine, answer, engine, retrieve, update
 from qa.errors import QuestionError
 from qa.read import Answer, Citation
@@ -11,6 +12,8 @@ __all__ = [
     "Chat",
     "Citation",
     "Engine",
+    "IndexingError",
+    "NoDocumentsError",
     "Passage",
     "QuestionError",
     "answer",

@@ -12,7 +12,8 @@ from index.documents import DOCUMENT_SUFFIXES, fingerprint, read_file
 from index.errors import DocsError, StoreError
 from index.embedding import Embedder, resolve_device
 from index.store import Store
-from qa.config import QAConfig, default_docs, default_index
+from index.wording import counted
+from qa.config import QAConfig, folders
 from qa.converse import Expander
 from qa.errors import QuestionError
 from qa.read import Answer, Reader, SentenceReader
@@ -49,7 +50,8 @@ def make_reader(config: QAConfig, store: Store, model: ReaderModel | None = None
 
 class Engine:
     """A loaded index with its embedding model, retriever and reader; a missing index is built over `docs`
-    first (so the default corpus is indexed on first use)."""
+    first (so the default corpus is indexed on first use), and `built` says what that build did (None when the
+    index was there)."""
 
     def __init__(
         self,
@@ -60,18 +62,24 @@ class Engine:
         reader_model: ReaderModel | None = None,
     ) -> None:
         self.config = config or QAConfig()
-        self.docs = Path(docs) if docs is not None else default_docs()
-        self.index = Path(index) if index is not None else default_index(self.docs)
+        self.docs, self.index = folders(docs, index)
         index_config = self.config.index
         self.embedder = embedder or Embedder(index_config.model, index_config.device, index_config.batch_size, index_config.runtime)
-        if not Store.exists(self.index):
-            build(self.docs, self.index, index_config, embedder=self.embedder)
+        self.built = None if Store.exists(self.index) else build(self.docs, self.index, index_config, embedder=self.embedder)
         self.store = Store.load(self.index, self.docs)
         self._check_model()
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = make_reader(self.config, self.store, reader_model)
         self.expander = Expander(self.store)
         self._stale_checked = (-STALE_CHECK_SECONDS, False)
+
+    def description(self) -> str:
+        """One line on the index in use: its documents and chunks, model, last update and folder."""
+        manifest = self.store.manifest
+        return (
+            f"{counted(len(manifest['documents']), 'document')}, {counted(manifest['chunks'], 'chunk')} · "
+            f"model {manifest['model']} · updated {manifest['updated']} · folder {self.docs}"
+        )
 
     def stale(self) -> bool:
         """True when the documents folder changed (files added, removed, edited) since the index was built;
@@ -169,8 +177,7 @@ _lock = threading.Lock()
 
 def engine(docs: Path | str | None = None, index: Path | str | None = None) -> Engine:
     """The process-wide engine for this documents folder and index, loaded on first use."""
-    docs_path = Path(docs) if docs is not None else default_docs()
-    index_path = Path(index) if index is not None else default_index(docs_path)
+    docs_path, index_path = folders(docs, index)
     key = (docs_path.resolve(), index_path.resolve())
     with _lock:
         if key not in _engines:

@@ -39,11 +39,10 @@ def positive(kind: type[int | float], most: float = math.inf) -> Callable[[str],
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path, bool]:
     """The documents and index folders, and whether the index may be built when it is missing."""
-    from qa.config import default_docs, default_index
+    from qa.config import folders
 
-    docs = Path(args.docs) if args.docs else default_docs()
-    named_index = args.index or os.environ.get("QA_INDEX")
-    return docs, Path(args.index) if args.index else default_index(docs), not named_index
+    docs, index = folders(args.docs or None, args.index or None)
+    return docs, index, not (args.index or os.environ.get("QA_INDEX"))
 
 
 def _add_location(parser: argparse.ArgumentParser) -> None:

@@ -32,6 +32,12 @@ def default_index(docs: Path) -> Path:
     return cache_home() / f"{resolved.name}-{digest}"
 
 
+def folders(docs: Path | str | None = None, index: Path | str | None = None) -> tuple[Path, Path]:
+    """The documents folder and index folder to use: those given, else the defaults above."""
+    docs_path = Path(docs) if docs is not None else default_docs()
+    return docs_path, Path(index) if index is not None else default_index(docs_path)
+
+
 def _whole_number(name: str, default: int) -> int:
     """The environment variable `name` as a whole number, else `default`."""
     value = os.environ.get(name, "").strip()

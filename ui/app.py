@@ -13,10 +13,21 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 import gradio as gr  # noqa: E402
 
-from qa import SUPPORTED_SUFFIXES, Answer, Engine, QuestionError, engine, update  # noqa: E402
+from qa import (  # noqa: E402
+    SUPPORTED_SUFFIXES,
+    Answer,
+    Engine,
+    IndexingError,
+    NoDocumentsError,
+    QuestionError,
+    engine,
+    update,
+)
 from qa.api import unreadable  # noqa: E402
 from qa.cli import positive  # noqa: E402
+from qa.config import SEEDS, folders  # noqa: E402
 
+#: Questions offered when the index holds the seed article (clicking one asks it).
 EXAMPLES = [
     "Who is Armenia's Prime Minister?",
     "What did Armenia threaten to do?",
@@ -141,12 +152,13 @@ def _pages(pages: list[int]) -> str:
     return f"page {', '.join(map(str, pages))}, " if pages else ""
 
 
-def status(qa: Engine) -> str:
-    manifest = qa.store.manifest
-    return (
-        f"{len(manifest['documents'])} documents, {manifest['chunks']} chunks · model {manifest['model']} · "
-        f"updated {manifest['updated']} · folder {qa.docs}"
-    )
+def examples_for(qa: Engine | None) -> list[str]:
+    """EXAMPLES when the index holds a file of the seed corpus (they ask about it), else none."""
+    if qa is None:
+        return []
+    seeds = {hashlib.sha256(path.read_bytes()).hexdigest() for path in SEEDS.iterdir() if path.is_file()}
+    held = {entry["sha256"] for entry in qa.store.manifest["documents"].values()}
+    return EXAMPLES if seeds & held else []
 
 
 class ChatApp:
@@ -154,17 +166,28 @@ class ChatApp:
 
     def __init__(self, docs: os.PathLike | str | None = None, index: os.PathLike | str | None = None) -> None:
         self.max_upload_bytes = max_upload_bytes()  # first: a bad setting is reported before the index loads
-        self.qa = engine(docs, index)
+        self.docs, self.index = folders(docs, index)
+        self.qa: Engine | None = None  # None until the folder has a document: the page adds the first ones
+        self.empty = ""  # why there is no engine yet
+        try:
+            self.qa = engine(self.docs, self.index)
+        except NoDocumentsError as error:
+            self.empty = f"{error} Add documents under Documents below."
         self._updating = threading.Lock()
+
+    def status(self) -> str:
+        """The status line: the index in use, or why there is none yet."""
+        return literal(self.qa.description() if self.qa is not None else self.empty)
 
     def add_documents(self, paths: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str, None]:
         """Save uploaded files into the documents folder, then update the index (only what changed in the
         folder is embedded); with no file chosen, just update the index."""
         saved, refused = [], []
-        known = {entry["sha256"]: doc_id for doc_id, entry in self.qa.store.manifest["documents"].items()}
+        held = self.qa.store.manifest["documents"] if self.qa is not None else {}
+        known = {entry["sha256"]: doc_id for doc_id, entry in held.items()}
         for path in paths or []:
             try:
-                saved.append(save_upload(Path(path), Path(path).name, self.qa.docs, self.max_upload_bytes, known))
+                saved.append(save_upload(Path(path), Path(path).name, self.docs, self.max_upload_bytes, known))
             except UploadRefused as error:
                 refused.append(str(error))
         lines = [f"Refused {reason}." for reason in refused]
@@ -172,33 +195,40 @@ class ChatApp:
             lines.insert(0, self.refresh(progress))
         elif not refused:  # no file chosen: bring the index in line with the folder
             lines.append(self.refresh(progress))
-        return literal(status(self.qa)), literal(" ".join(lines)), None
+        return self.status(), literal(" ".join(lines)), None
 
     def rebuild(self, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
         """Embed every document again."""
         message = literal(self.refresh(progress, rebuild=True))
-        return literal(status(self.qa)), message
+        return self.status(), message
 
     def refresh(self, progress=None, rebuild: bool = False) -> str:
-        """Update the index; questions are answered from the previous one until the new one is swapped in."""
+        """Update the index (build it over the first documents); questions are answered from the previous one
+        until the new one is swapped in. What went wrong (no documents left ...) is the message instead."""
         with self._updating:
             if progress is not None:
                 progress(0, desc="Updating the index")
-            fresh, summary = update(self.qa, rebuild=rebuild)
-            self.qa = fresh
+            try:
+                summary = None
+                if self.qa is None:  # the first documents: the engine builds the index over them
+                    self.qa = engine(self.docs, self.index)
+                    summary = self.qa.built
+                if summary is None:
+                    self.qa, summary = update(self.qa, rebuild=rebuild)
+            except IndexingError as error:
+                return f"The index was not updated: {error}"
         changes = "".join(f" {label.capitalize()}: {', '.join(ids)}." for label, ids in (
             ("added", summary.added), ("updated", summary.updated), ("removed", summary.removed),
             ("renamed", [f"{old} to {new}" for old, new in summary.renamed])) if ids)
         problems = "".join(f" Skipped {s.id}: {s.reason}." for s in summary.skipped)
         problems += "".join(f" Flagged {s.id}: {s.reason}." for s in summary.flagged)
-        return (
-            f"Index updated: {summary.documents} documents, {summary.embedded_chunks} of {summary.chunks} chunks "
-            f"embedded in {summary.seconds:.1f} s.{changes}{problems}"
-        )
+        return f"Index updated: {summary.headline}.{changes}{problems}"
 
     def answer(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
-        """The engine's answer; a gr.Error with the reason when the question can't be asked (blank, too long),
-        so that the page and API clients show it."""
+        """The engine's answer; a gr.Error with the reason when the question can't be asked (blank, too long, no
+        documents yet), so that the page and API clients show it."""
+        if self.qa is None:
+            raise gr.Error(f"There are no documents to answer from yet. {self.empty}", print_exception=False)
         try:
             return self.qa.answer(question, history=history)
         except QuestionError as error:
@@ -226,7 +256,11 @@ class ChatApp:
                 question = gr.Textbox(label="Question", placeholder="Ask a question about the documents",
                                       show_label=False, scale=8)
                 ask = gr.Button("Ask", variant="primary", scale=1)
-            gr.Examples(EXAMPLES, inputs=question)
+            examples = examples_for(self.qa)
+            if examples:
+                chosen = gr.Examples(examples, inputs=question, label="Examples (click one to ask it)")
+                chosen.load_input_event.then(self.respond, [question, chat, pairs], [chat, pairs, question],
+                                             api_name=False)
             with gr.Accordion("Documents", open=False):
                 files = gr.File(label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)})", file_count="multiple",
                                 file_types=list(SUPPORTED_SUFFIXES), type="filepath")
@@ -234,11 +268,11 @@ class ChatApp:
                     add = gr.Button("Add to the index")
                     rebuild = gr.Button("Rebuild the index")
                 message = gr.Markdown()
-            state = gr.Markdown(literal(status(self.qa)), elem_id="status")
+            state = gr.Markdown(self.status(), elem_id="status")
             for trigger in (question.submit, ask.click):
                 trigger(self.respond, [question, chat, pairs], [chat, pairs, question], api_name=False)
             chat.clear(lambda: [], None, pairs, api_name=False)  # a cleared chat starts without history
-            page.load(lambda: literal(status(self.qa)), None, state, api_name=False)  # the index as it is now
+            page.load(self.status, None, state, api_name=False)  # the index as it is now
             add.click(self.add_documents, [files], [state, message, files], api_name=False)
             rebuild.click(self.rebuild, None, [state, message], api_name=False)
             gr.api(self.ask, api_name="ask")

@@ -13,7 +13,18 @@ from qa.api import Engine
 from qa.cli import main
 from tests.conftest import ROOT, SEEDS
 import ui.app
-from ui.app import MIB, ChatApp, UploadRefused, launch, literal, render, safe_name, save_upload
+from ui.app import (
+    EXAMPLES,
+    MIB,
+    ChatApp,
+    UploadRefused,
+    examples_for,
+    launch,
+    literal,
+    render,
+    safe_name,
+    save_upload,
+)
 
 HOSTILE = (
     "Lake Sevan\n\n<script>window.pwned = 1</script> **Lake Sevan** is the largest lake in Armenia, "
@@ -188,7 +199,38 @@ def test_adding_documents_updates_the_index_and_answers_from_it(tmp_path, seed_i
     (own / "kura.txt").unlink()  # changed on disk, then a rebuild: its message and the status line say so
     state, message = app.rebuild(progress=None)
     assert "Removed: kura.txt" in message.replace("&#46;", ".").replace("&#58;", ":")
-    assert "1 documents" in state.replace("&#44;", ",")
+    assert "1 document," in state.replace("&#44;", ",")
+
+
+def test_the_chat_starts_on_an_empty_folder_and_indexes_the_first_upload(tmp_path, embedder, monkeypatch):
+    monkeypatch.setattr(ui.app, "engine", lambda docs, index: Engine(docs, index, embedder=embedder))
+    (tmp_path / "docs").mkdir()
+    app = ChatApp(tmp_path / "docs", tmp_path / "index")
+    assert app.qa is None and "No documents to index" in app.status() and "Documents below" in app.status()
+    assert examples_for(app.qa) == []
+    messages, pairs, kept = app.respond("How long is the Kura River?", [], [])
+    assert "no documents to answer from yet" in messages[-1]["content"] and pairs == []
+    assert kept == "How long is the Kura River?"  # asked again once there are documents
+    state, message = app.rebuild(progress=None)  # nothing to build yet: said, not raised
+    assert "not updated" in message and app.qa is None
+    upload = tmp_path / "kura.txt"
+    upload.write_text("Kura River\n\nThe Kura River is 1,364 kilometres long and flows into the Caspian Sea.\n")
+    state, message, _ = app.add_documents([str(upload)], progress=None)
+    plain = message.replace("&#46;", ".").replace("&#58;", ":")
+    assert "Index updated: 1 document, " in plain and "Added: kura.txt" in plain
+    assert "1 document, " in state.replace("&#44;", ",") and app.qa is not None
+    messages, pairs, kept = app.respond(kept, [], [])
+    assert "1,364 kilometres" in app.qa.answer("How long is the Kura River?").citations[0].quote
+    assert pairs and kept == ""
+    state, message, _ = app.add_documents(None, progress=None)  # later updates go through the engine
+    assert "embedded 0 chunks in" in message and "Index updated: 1 document" in message.replace("&#58;", ":")
+
+
+def test_examples_are_offered_over_the_seed_article_only(seed_index, tmp_path, embedder):
+    assert examples_for(Engine(*seed_index, embedder=embedder)) == EXAMPLES
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "kura.txt").write_text("Kura River\n\nThe Kura River flows into the Caspian Sea.\n")
+    assert examples_for(Engine(tmp_path / "docs", tmp_path / "index", embedder=embedder)) == []
 
 
 def test_in_a_real_browser(hostile_app):
@@ -207,9 +249,9 @@ def test_in_a_real_browser(hostile_app):
         page = browser.new_page(viewport={"width": 1100, "height": 1000})
         page.goto(url)
         box = page.get_by_placeholder("Ask a question about the documents")
-        box.fill("When did Armenia freeze its CSTO participation?")
-        page.get_by_role("button", name="Ask").click()
+        page.get_by_text("When did Armenia freeze its CSTO participation?").click()  # an example asks itself
         page.wait_for_selector("details[open] mark", timeout=60_000)
+        assert box.input_value() == ""
         assert "Feb. 23" in page.locator("details[open] mark").last.inner_text()
         box.fill("What is the largest lake in Armenia?")
         page.get_by_role("button", name="Ask").click()
