@@ -28,6 +28,8 @@ from index.wording import counted
 
 #: Lock file inside an index folder, held while a build runs.
 LOCK = ".lock"
+#: A document's (sha256 of its file, sha256 of the text read from it); None where the index did not record it.
+Contents = tuple[str | None, str | None]
 #: New chunks are embedded as soon as this many batches of them are ready (chunking goes on meanwhile).
 BATCHES_PER_BLOCK = 4
 #: Characters of new documents from which a build shows a progress bar.
@@ -178,9 +180,11 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
         reason = _reusable(manifest, config, embedder)
     previous = None
     if manifest is not None and not reason:
-        # A title read differently (by a newer version) is written again, with no document embedded again.
-        current = {doc.id: (doc.sha256, doc.title) for doc in documents}
-        stored = {doc_id: (entry["sha256"], entry.get("title")) for doc_id, entry in manifest["documents"].items()}
+        # A title read differently (by a newer version) is written again, with no document embedded again; a text
+        # read differently is chunked and embedded again (an index made before text was recorded is looked into).
+        current = {doc.id: (doc.sha256, doc.title, doc.text_sha256) for doc in documents}
+        stored = {doc_id: (entry["sha256"], entry.get("title"), entry.get("text_sha256"))
+                  for doc_id, entry in manifest["documents"].items()}
         same_dense = manifest.get("dense_index", "flat") == dense_kind(config.dense_index, manifest["chunks"])
         damage = Store.damage(index_dir, manifest)
         if damage:
@@ -199,7 +203,8 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
                 reason = f"the previous index could not be read ({error})"
     summary.full_rebuild_reason = reason
     embedder = embedder or Embedder(config.model, config.device, config.batch_size, config.runtime)
-    before = {doc_id: entry.get("sha256") for doc_id, entry in (manifest or {}).get("documents", {}).items()}
+    before = {doc_id: (entry.get("sha256"), entry.get("text_sha256"))
+              for doc_id, entry in (manifest or {}).get("documents", {}).items()}
     chunks, embedded, terms, bm25 = _contents(documents, previous, before, config, embedder, summary)
     manifest = settings_of(config, embedder) | {"files": stamps}
     store = Store.create(manifest, documents, chunks, embedded, dense_index=config.dense_index, terms=terms, bm25=bm25)
@@ -259,10 +264,13 @@ class _Pending:
         self.bar.update(characters)
 
 
-def _record(summary: BuildSummary, doc: Document, old_ids: dict[str, str], old_id: str | None, current_ids: set[str]) -> None:
-    """File `doc` in the summary as unchanged, updated, renamed or added, against the previous index's documents
-    (`old_ids`: id -> sha256; `old_id`: a previous document with the same content, if any)."""
-    if old_ids.get(doc.id) == doc.sha256:
+def _record(summary: BuildSummary, doc: Document, old_ids: dict[str, Contents], old_id: str | None,
+            current_ids: set[str]) -> None:
+    """File `doc` in the summary as unchanged, updated (its file, or the text read from it), renamed or added,
+    against the previous index's documents (`old_ids`; `old_id`: a previous document with the same file content,
+    if any)."""
+    sha256, text_sha256 = old_ids.get(doc.id, (None, None))
+    if sha256 == doc.sha256 and text_sha256 in (None, doc.text_sha256):  # None: text not recorded then
         summary.unchanged.append(doc.id)
     elif doc.id in old_ids:
         summary.updated.append(doc.id)
@@ -275,27 +283,29 @@ def _record(summary: BuildSummary, doc: Document, old_ids: dict[str, str], old_i
 def _contents(
     documents: list[Document],
     previous: Store | None,
-    old_ids: dict[str, str],
+    old_ids: dict[str, Contents],
     config: IndexConfig,
     embedder: Embedder,
     summary: BuildSummary,
 ) -> tuple[list[Chunk], list[Embedded], TermIds, bm25s.BM25]:
     """All chunks in document order with their vectors, their terms and BM25 over them, reusing the previous
-    index's chunks, vectors and terms where the document's sha256 is unchanged (none without `previous`: a full
-    rebuild), and filling in the summary against the documents indexed before (`old_ids`: id -> sha256). New
-    documents are cut in worker processes (index.preparation) and embedded in blocks by a thread as they come."""
-    reused: dict[str, tuple[str, list[int]]] = {}  # sha256 -> (old id, chunk rows in the previous store)
+    index's chunks, vectors and terms where the document's file and the text read from it are unchanged (none
+    without `previous`: a full rebuild), and filling in the summary against the documents indexed before
+    (`old_ids`). New documents are cut in worker processes (index.preparation) and embedded in blocks by a thread
+    as they come."""
+    reused: dict[Contents, tuple[str, list[int]]] = {}  # -> (old id, chunk rows in the previous store)
     if previous is not None:
         rows_of: dict[str, list[int]] = {}
         for row, chunk in enumerate(previous.chunks):
             rows_of.setdefault(chunk.doc_id, []).append(row)
         for doc in previous.documents:
-            reused.setdefault(doc.sha256, (doc.id, rows_of.get(doc.id, [])))
+            reused.setdefault((doc.sha256, doc.text_sha256), (doc.id, rows_of.get(doc.id, [])))
+        old_ids = old_ids | {doc.id: (doc.sha256, doc.text_sha256) for doc in previous.documents}
     old_id_of = {}  # sha256 -> a previous document's id
-    for doc_id, sha256 in old_ids.items():
+    for doc_id, (sha256, _) in old_ids.items():
         old_id_of.setdefault(sha256, doc_id)
     chunker = Chunker(config.chunk_tokens, config.overlap_tokens, embedder.max_tokens, embedder.wordpieces)
-    new_documents = [doc for doc in documents if doc.sha256 not in reused]
+    new_documents = [doc for doc in documents if (doc.sha256, doc.text_sha256) not in reused]
     chunks: list[Chunk] = []
     embedded: list[Embedded | None] = []
     term_ids = TermIds()  # filled as chunks come, while worker processes cut the next ones
@@ -305,8 +315,8 @@ def _contents(
             tqdm(total=characters, desc="indexing", unit="char", unit_scale=True,
                  disable=characters < PROGRESS_MIN_CHARACTERS) as bar, _Pending(embedder, embedded, bar) as pending:
         for doc in documents:
-            if doc.sha256 in reused:
-                old_id, rows = reused[doc.sha256]
+            if (doc.sha256, doc.text_sha256) in reused:
+                old_id, rows = reused[doc.sha256, doc.text_sha256]
                 for row in rows:
                     old = previous.chunks[row]
                     chunks.append(Chunk(doc.id, old.start, old.end, old.text))

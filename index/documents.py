@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from index.errors import DocsError
-from index.formats import READERS, Unreadable
+from index.formats import READERS, Unreadable, title_of
 
 #: File types read from a documents folder.
 DOCUMENT_SUFFIXES = tuple(READERS)
@@ -23,6 +24,11 @@ class Document:
     sha256: str  # of the file's bytes
     pages: tuple[tuple[int, int], ...] = ()  # PDF: page i+1 is text[start:end]
 
+    @cached_property
+    def text_sha256(self) -> str:
+        """The sha256 of `text`: a newer reader may read the same file into other text."""
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+
     def pages_of(self, start: int, end: int) -> list[int]:
         """Page numbers (from 1) that the span `[start, end)` touches; empty when the file has no pages."""
         return [n for n, (s, e) in enumerate(self.pages, 1) if s < end and start < max(e, s + 1)]
@@ -30,16 +36,6 @@ class Document:
 
 #: Every citation shows its document's title: a longer one (a first line that is a whole paragraph) is cut.
 TITLE_CHARACTERS = 100
-
-
-def title_of(text: str, fallback: str) -> str:
-    """The first non-empty line of `text` (a Markdown heading without its "#" marks), or `fallback` when there is
-    none."""
-    for line in text.splitlines():
-        heading = line.strip().lstrip("#").strip()
-        if heading:
-            return heading
-    return fallback
 
 
 def shortened(title: str) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import logging
 import re
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 
 
@@ -23,8 +27,21 @@ class Unreadable(Exception):
     """A file that can't be indexed; the message says why."""
 
 
+#: Byte-order marks of the Unicode encodings other than UTF-8 (UTF-32 first: its little-endian mark begins with
+#: UTF-16's), as Windows Notepad's "Unicode" writes them.
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def read_text(data: bytes) -> Extracted:
-    """UTF-8 text (a byte-order mark is dropped); other bytes are decoded as Windows-1252 and flagged."""
+    """UTF-8 text (a byte-order mark is dropped), or UTF-16 or UTF-32 text that starts with its byte-order mark;
+    other bytes are decoded as Windows-1252 and flagged."""
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            try:
+                return Extracted(_lines(data.decode(encoding)))
+            except UnicodeDecodeError as error:
+                raise Unreadable(f"damaged {encoding.upper()} text ({error.reason} at byte {error.start})") from None
     if b"\x00" in data[:8192]:
         raise Unreadable("binary file (it holds NUL bytes), not text")
     try:
@@ -38,12 +55,41 @@ def _lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def title_of(text: str, fallback: str) -> str:
+    """The first non-empty line of `text` (a Markdown heading without its "#" marks), or `fallback` when there is
+    none."""
+    for line in text.splitlines():
+        heading = line.strip().lstrip("#").strip()
+        if heading:
+            return heading
+    return fallback
+
+
+#: YAML front matter at the top of a Markdown file, and its title field.
+_FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|$)", re.DOTALL)
+_TITLE_FIELD = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+
+
+def read_markdown(data: bytes) -> Extracted:
+    """Markdown as text; the title is the front matter's `title:` field, else the first line after the front
+    matter (which stays in the text: its dates and authors can be asked about)."""
+    extracted = read_text(data)
+    front = _FRONT_MATTER.match(extracted.text)
+    if not front:
+        return extracted
+    field = _TITLE_FIELD.search(front.group(1))
+    title = field.group(1).strip("\"'") if field else ""
+    return replace(extracted, title=title or title_of(extracted.text[front.end():], "") or None)
+
+
 class _VisibleText(HTMLParser):
-    """Collects the text a browser shows: no scripts, styles or markup; blocks become paragraphs."""
+    """Collects the text a browser shows: no scripts, styles or markup; blocks become paragraphs, <br> a line
+    break, and a table row's cells are kept apart by " | "."""
 
     HIDDEN = {"script", "style", "head", "template", "noscript", "svg"}
-    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+    BLOCKS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
               "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "hr"}
+    CELLS = {"td", "th"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -51,6 +97,7 @@ class _VisibleText(HTMLParser):
         self.title: list[str] = []
         self.hidden = 0
         self.in_title = False
+        self.cells = 0  # cells begun in the current table row
 
     def handle_starttag(self, tag: str, attrs) -> None:
         if tag in self.HIDDEN:
@@ -58,6 +105,13 @@ class _VisibleText(HTMLParser):
         self.in_title = self.in_title or tag == "title"
         if tag in self.BLOCKS:
             self.parts.append("\n\n")
+        if tag == "tr":
+            self.cells = 0
+        elif tag in self.CELLS:
+            self.parts.append(" | " if self.cells else "")
+            self.cells += 1
+        elif tag == "br":
+            self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.HIDDEN and self.hidden:
@@ -79,48 +133,126 @@ def read_html(data: bytes) -> Extracted:
     parser = _VisibleText()
     parser.feed(read_text(data).text)
     parser.close()
-    paragraphs = [" ".join(p.split()) for p in "".join(parser.parts).split("\n\n")]
     title = " ".join("".join(parser.title).split()) or None
-    return Extracted("\n\n".join(p for p in paragraphs if p), title)
+    return Extracted(_paragraphs("".join(parser.parts)), title)
+
+
+def _paragraphs(text: str) -> str:
+    """`text` as paragraphs kept apart by one blank line, each of lines with single spaces and no empty line."""
+    paragraphs = []
+    for block in text.split("\n\n"):
+        lines = (" ".join(line.split()) for line in block.split("\n"))
+        paragraphs.append("\n".join(line for line in lines if line))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+@contextmanager
+def _quiet(logger: str):
+    """Only errors of `logger` reach standard error meanwhile: what is wrong with a file is said once, by us."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def read_pdf(data: bytes) -> Extracted:
-    """The text of every page (pages separated by a blank line), with each page's character range."""
+    """The text of every page without its running header and footer (see `_running_lines`), with each page's
+    character range; pages are kept apart by a line break, so that a sentence goes on across them. The title is
+    the PDF's own, when it has a real one."""
     import pypdf
 
     try:
-        pdf = pypdf.PdfReader(io.BytesIO(data))
-        if pdf.is_encrypted and not pdf.decrypt(""):
-            raise Unreadable("encrypted PDF: save an unencrypted copy to index it")
-        texts = [_lines(page.extract_text() or "").strip() for page in pdf.pages]
+        with _quiet("pypdf"):
+            pdf = pypdf.PdfReader(io.BytesIO(data))
+            if pdf.is_encrypted and not pdf.decrypt(""):
+                raise Unreadable("encrypted PDF: save an unencrypted copy to index it")
+            texts = [_lines(page.extract_text() or "").strip() for page in pdf.pages]
+            title = _pdf_title(pdf)
     except Unreadable:
         raise
     except Exception as error:  # pypdf raises many kinds on damaged files
         raise Unreadable(f"damaged PDF ({type(error).__name__}: {error})") from None
     pages, parts, position = [], [], 0
-    for text in texts:
+    for text in _without_running_lines(texts):
         pages.append((position, position + len(text)))
         parts.append(text)
-        position += len(text) + 2
-    return Extracted("\n\n".join(parts), pages=tuple(pages))
+        position += len(text) + 1
+    return Extracted("\n".join(parts), title, pages=tuple(pages))
+
+
+def _pdf_title(pdf) -> str | None:
+    """The PDF's title field, unless it is empty, "untitled" or a file name (what some writers put there)."""
+    try:
+        title = " ".join(str((pdf.metadata or {}).get("/Title") or "").split())
+    except Exception:  # a damaged information dictionary  # noqa: BLE001
+        return None
+    junk = not title or title.lower() in ("untitled", "title") or re.search(r"\.[A-Za-z]{2,4}$", title)
+    return None if junk else title
+
+
+#: A page's first and last lines, where running headers and footers are.
+EDGE_LINES = 2
+#: A line that is only a page number: "7", "- 7 -", "Page 7", "7 / 12", "page 7 of 12".
+_PAGE_NUMBER = re.compile(r"[\W_]*(?:page\s*)?\d+(?:\s*(?:/|of)\s*\d+)?[\W_]*", re.IGNORECASE)
+
+
+def _without_running_lines(pages: list[str]) -> list[str]:
+    """The pages of a document of several without their running headers and footers: among each page's first and
+    last EDGE_LINES lines, those that recur (numbers aside) at the edges of at least half the pages, and page
+    numbers."""
+    if len(pages) < 2:
+        return pages
+    lines = [page.split("\n") for page in pages]
+    edges = [{i for i in (*range(EDGE_LINES), *range(len(page) - EDGE_LINES, len(page))) if 0 <= i < len(page)}
+             for page in lines]
+    recurring = Counter(shape for page, rows in zip(lines, edges) for shape in {_shape(page[i]) for i in rows})
+    running = {shape for shape, count in recurring.items() if shape and count >= max(2, len(pages) / 2)}
+    return ["\n".join(line for i, line in enumerate(page)
+                      if i not in rows or not (_shape(line) in running or _PAGE_NUMBER.fullmatch(line.strip())))
+            .strip() for page, rows in zip(lines, edges)]
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers made "#" and its white space single: what a running header keeps page to page."""
+    return re.sub(r"\d+", "#", " ".join(line.split())).lower()
 
 
 def read_docx(data: bytes) -> Extracted:
-    """The paragraphs of a Word document, a blank line between them."""
+    """The paragraphs and tables of a Word document in their order, a blank line between paragraphs and between
+    table rows, a row's cells kept apart by " | "."""
     import docx
+    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
+        blocks = []
+        for item in document.iter_inner_content():
+            blocks.extend(_table_rows(item) if isinstance(item, Table) else [item.text.strip()])
     except Exception as error:  # python-docx raises many kinds on damaged files
         raise Unreadable(f"damaged Word file ({type(error).__name__}: {error})") from None
-    paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
-    return Extracted("\n\n".join(paragraphs), document.core_properties.title or None)
+    return Extracted("\n\n".join(block for block in blocks if block), document.core_properties.title or None)
+
+
+def _table_rows(table) -> list[str]:
+    """Each row of a Word table as its cells' text joined by " | " (a merged cell once)."""
+    rows = []
+    for row in table.rows:
+        cells, previous = [], None
+        for cell in row.cells:
+            if cell._tc is not previous:  # a merged cell is listed once per grid column it spans
+                cells.append(" ".join(cell.text.split()))
+            previous = cell._tc
+        rows.append(" | ".join(cell for cell in cells if cell))
+    return rows
 
 
 #: The reader of each supported file suffix.
 READERS: dict[str, Callable[[bytes], Extracted]] = {
     ".txt": read_text,
-    ".md": read_text,
+    ".md": read_markdown,
     ".html": read_html,
     ".htm": read_html,
     ".pdf": read_pdf,

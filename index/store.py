@@ -2,8 +2,9 @@
 
 Layout of an index folder:
     CURRENT                  name of the generation folder in use (replaced atomically)
-    <generation>/manifest.json   format version, model, dimension, chunker settings, documents' sha256, and the
-                                 size of every other file (a file deleted or cut short is found without reading it)
+    <generation>/manifest.json   format version, model, dimension, chunker settings, the sha256 of each document's
+                                 file and of its text, and the size of every other file (a file deleted or cut
+                                 short is found without reading it)
     <generation>/documents.json  [{"id", "title", "sha256", "text", "pages"?}]: the text citations index into
     <generation>/chunks.npy      int64 rows (document number, start, end)
     <generation>/dense.faiss     FAISS inner-product index (exact, or HNSW for large corpora); row i is chunk i
@@ -106,7 +107,8 @@ class Store:
             "dense_index": kind,
             "chunks": len(chunks),
             "sentences": len(sentences),
-            "documents": {doc.id: {"sha256": doc.sha256, "title": doc.title} for doc in documents},
+            "documents": {doc.id: {"sha256": doc.sha256, "title": doc.title, "text_sha256": doc.text_sha256}
+                          for doc in documents},
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors, ChunkTerms.of(terms))

@@ -12,6 +12,7 @@ from index.build import build
 from index.config import IndexConfig
 from index.embedding import Embedder
 from index.errors import DocsError
+from index.formats import READERS, Extracted
 from index.store import Store
 from index.terms import terms
 from tests.conftest import SEEDS
@@ -206,3 +207,26 @@ def test_titles_read_differently_are_written_again_without_embedding(docs, tmp_p
     summary = build(docs, index, embedder=counting)
     assert counting.embedded == 0 and summary.unchanged and not summary.full_rebuild_reason
     assert all(len(doc.title) <= 13 for doc in Store.load(index).documents)
+
+
+def test_a_file_read_differently_by_a_newer_reader_is_embedded_again_alone(tmp_path, embedder, monkeypatch):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "events.html").write_text("<table><tr><td>Tall ship regatta</td><td>July 16, 2023</td></tr></table>")
+    (docs / "sevan.txt").write_text("Lake Sevan\n\nLake Sevan is the largest lake in Armenia.\n")
+    older = dict(READERS, **{".html": lambda data: Extracted("Tall ship regattaJuly 16, 2023")})  # cells run together
+    monkeypatch.setattr("index.documents.READERS", older)
+    build(docs, index, embedder=embedder)
+    monkeypatch.undo()
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, embedder=counting)
+    assert summary.updated == ["events.html"] and summary.unchanged == ["sevan.txt"] and not summary.full_rebuild_reason
+    assert counting.embedded == summary.embedded_chunks == 1
+    assert Store.load(index).document("events.html").text == "Tall ship regatta | July 16, 2023"
+    # An index made before the text's sha256 was recorded: looked into once, nothing embedded, then recorded.
+    manifest = json.loads((index / (index / "CURRENT").read_text().strip() / "manifest.json").read_text())
+    Store.update_manifest(index, {"documents": {doc_id: {key: value for key, value in entry.items() if key != "text_sha256"}
+                                                for doc_id, entry in manifest["documents"].items()}})
+    summary = build(docs, index, embedder=counting)
+    assert counting.embedded == 1 and sorted(summary.unchanged) == ["events.html", "sevan.txt"]
+    assert all("text_sha256" in entry for entry in Store.load(index).manifest["documents"].values())

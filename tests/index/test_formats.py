@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 
 from index.build import build
-from index.documents import TITLE_CHARACTERS, read_folder
-from index.formats import Unreadable, read_html, read_pdf
+from index.chunking import split_sentences
+from index.documents import TITLE_CHARACTERS, Document, read_folder
+from index.formats import (
+    Unreadable,
+    read_docx,
+    read_html,
+    read_markdown,
+    read_pdf,
+    read_text,
+)
 from qa.api import Engine
 
 HTML = b"""<html><head><title>Lake Sevan page</title><style>p {color: red}</style>
@@ -148,3 +156,87 @@ def test_a_markdown_heading_gives_its_title_without_the_marks(tmp_path):
     (tmp_path / "kura.md").write_text("\n## Kura River\n\nThe Kura River flows into the Caspian Sea.\n")
     ((document,), _, _) = read_folder(tmp_path)
     assert document.title == "Kura River" and document.text.startswith("\n## Kura River")
+
+
+def test_html_tables_keep_their_cells_apart_and_a_line_break_keeps_the_sentence():
+    page = b"""<html><body><table><tr><th>Event</th><th>Date</th></tr>
+    <tr><td>Tall ship regatta</td><td>July 16, 2023</td><td>North Basin</td></tr></table>
+    <p>The Falcon X2 drone weighs 1.3 kg<br>and flies for 40 minutes.</p></body></html>"""
+    text = read_html(page).text
+    assert "Event | Date\n\nTall ship regatta | July 16, 2023 | North Basin" in text
+    falcon = text.index("The Falcon")
+    assert [text[s:e] for s, e in split_sentences(text, falcon)] == [
+        "The Falcon X2 drone weighs 1.3 kg\nand flies for 40 minutes."]
+
+
+def test_word_tables_are_read_in_their_place():
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Office locations")
+    table = document.add_table(rows=2, cols=3)
+    for cell, text in zip(table.rows[0].cells, ("City", "Team", "Staff")):
+        cell.text = text
+    table.rows[1].cells[0].text = "Dundee"
+    table.rows[1].cells[1].merge(table.rows[1].cells[2]).text = "Research lab"
+    document.add_paragraph("Onboarding checklist")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert read_docx(buffer.getvalue()).text == (
+        "Office locations\n\nCity | Team | Staff\n\nDundee | Research lab\n\nOnboarding checklist")
+
+
+def test_pdf_running_headers_and_page_numbers_go_and_sentences_cross_pages():
+    from fpdf import FPDF
+
+    header = "Northwind Rail - Annual Report 2022 - CONFIDENTIAL"
+    bodies = ["Northwind Rail carried 4.2 million passengers.", "The Polar Line runs from Tromvik to",
+              "Kirkenes via eleven stations. It opened in 1998."]
+    pdf = FPDF()
+    pdf.set_title("Northwind Rail Annual Report 2022")
+    pdf.set_font("Helvetica", size=12)
+    for number, body in enumerate(bodies, 1):
+        pdf.add_page()
+        pdf.multi_cell(0, 10, f"{header}\n{body}\nPage {number} of 3")
+    extracted = read_pdf(bytes(pdf.output()))
+    assert extracted.title == "Northwind Rail Annual Report 2022"
+    assert header not in extracted.text and "Page" not in extracted.text
+    assert [extracted.text[s:e] for s, e in extracted.pages] == bodies
+    document = Document("report.pdf", extracted.title, extracted.text, "0", extracted.pages)
+    crossing = [(s, e) for s, e in split_sentences(extracted.text) if "Polar" in extracted.text[s:e]]
+    assert [extracted.text[s:e] for s, e in crossing] == ["The Polar Line runs from Tromvik to\nKirkenes via eleven stations."]
+    assert document.pages_of(*crossing[0]) == [2, 3]
+
+
+def test_a_pdf_title_that_is_a_file_name_is_not_used():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_title("Microsoft Word - report.docx")
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 10, "Quarterly figures\nSales rose.")
+    assert read_pdf(bytes(pdf.output())).title is None
+
+
+def test_a_damaged_pdf_is_reported_once_not_also_by_pypdf(caplog):
+    with pytest.raises(Unreadable, match="damaged PDF"):
+        read_pdf(b"%PDF-1.4 garbage")
+    assert not [record for record in caplog.records if record.name.startswith("pypdf")]
+
+
+@pytest.mark.parametrize("front, title", [
+    ('---\ntitle: "Zephyr 4.2 Release Notes"\ndate: 2023-03-05\n---\n# Zephyr Database\n', "Zephyr 4.2 Release Notes"),
+    ("---\ndate: 2023-03-05\n---\n\n# Zephyr Database\n", "Zephyr Database"),
+])
+def test_markdown_front_matter_gives_the_title_and_stays_in_the_text(front, title):
+    extracted = read_markdown((front + "Version 4.2 was released on March 5, 2023.\n").encode())
+    assert extracted.title == title and "date: 2023-03-05" in extracted.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_unicode_text_with_a_byte_order_mark_is_read(encoding):
+    text = "Lake Sevan – 1,900 m\r\nÅland"
+    data = text.encode(encoding)
+    data = data if encoding != "utf-16-be" else b"\xfe\xff" + data
+    assert read_text(data).text == "Lake Sevan – 1,900 m\nÅland"

@@ -9,10 +9,10 @@ import socket
 
 import pytest
 
+import ui.app
 from qa.api import Engine
 from qa.cli import main
 from tests.conftest import ROOT, SEEDS
-import ui.app
 from ui.app import (
     EXAMPLES,
     MIB,
