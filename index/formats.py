@@ -89,7 +89,7 @@ class _VisibleText(HTMLParser):
     HIDDEN = {"script", "style", "head", "template", "noscript", "svg"}
     BLOCKS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
               "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "hr"}
-    CELLS = {"td", "th"}
+    CELLS = frozenset({"td", "th"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -12,9 +12,10 @@ from index.documents import DOCUMENT_SUFFIXES, fingerprint, read_file
 from index.errors import DocsError, StoreError
 from index.embedding import Embedder, resolve_device
 from index.store import Store
+from index.terms import terms
 from index.wording import counted
 from qa.config import QAConfig, folders
-from qa.converse import Expander
+from qa.converse import Expander, Query
 from qa.errors import QuestionError
 from qa.read import Answer, Reader, SentenceReader
 from qa.reader_model import ReaderModel
@@ -142,9 +143,21 @@ class Engine:
         query = self.expander.expand(question, checked_history(history))
         vectors = self.embedder.encode([question, query.text] if query.added else [question], progress=False)
         passages = self.retriever.search_expanded(query, self.passages_wanted(k), vectors)
-        # The reader judges sentences by the question itself; the added words only steer the search.
-        answer = self.reader.read(question, vectors[0], passages)
-        return replace(answer, added=query.added, stale=self.stale())
+        text, expanded = self.reading(query)
+        answer = self.reader.read(text, vectors[-1] if expanded else vectors[0], passages)
+        return replace(answer, question=question, added=query.added, stale=self.stale())
+
+    @staticmethod
+    def reading(query: Query) -> tuple[str, bool]:
+        """What the reader reads as the question, and whether it judges sentences by the vector of the question
+        with the words added from earlier turns rather than the question's own. The fewer content words a
+        follow-up has, the more it leans on those: with none ("When?", "Why?", "And Russia?") it is read with
+        them, since they name what it asks about; with one ("Who founded it?") its own vector is too weak to
+        judge sentences by. A question with more stands on its own; the added words only steered the search."""
+        if not query.added:
+            return query.question, False
+        own = len(set(terms(query.question)))
+        return (query.question if own else query.text), own <= 1
 
 
 def checked_history(history: History | None) -> History:

@@ -148,15 +148,19 @@ def _mean(values: list) -> float:
 
 def evaluate_dialogs(engine: Engine, questions: list[Question], progress: bool = True) -> dict:
     """Ask each dialog's turns in order, with the system's own earlier answers as history, and each
-    follow-up and standalone turn alone too: hit@1 of both, by kind of turn."""
+    follow-up and standalone turn alone too, by kind of turn: hit@1 of both (the best citation, whatever the
+    threshold), the share answered, and the F1 of what is shown (an answer's short span; 0 for "The documents
+    don't say.")."""
     dialogs: dict[str, list[Question]] = {}
     for question in questions:
         dialogs.setdefault(question.dialog_id, []).append(question)
     hits: dict[str, list[bool]] = {}
     latencies = []
 
-    def hit(answer, golds) -> bool:
-        return bool(answer.closest) and any(gold in answer.closest.quote for gold in golds)
+    def record(name: str, answer, golds) -> None:
+        hits.setdefault(f"{name} hit@1", []).append(bool(answer.closest) and any(g in answer.closest.quote for g in golds))
+        hits.setdefault(f"{name} answered", []).append(answer.found)
+        hits.setdefault(f"{name} shown F1", []).append(token_f1(answer.text, golds) if answer.found else 0.0)
 
     for turns in tqdm(list(dialogs.values()), desc="dialogs", unit="dialog", disable=not progress):
         history: list[tuple[str, str]] = []
@@ -165,10 +169,9 @@ def evaluate_dialogs(engine: Engine, questions: list[Question], progress: bool =
             answer = engine.answer(question.question, history)
             latencies.append(time.perf_counter() - started)
             history.append((question.question, answer.text))
-            hits.setdefault(f"{question.kind} hit@1 with history", []).append(hit(answer, question.answers))
+            record(f"{question.kind} with history", answer, question.answers)
             if question.kind != "opening":
-                alone = engine.answer(question.question)
-                hits.setdefault(f"{question.kind} hit@1 alone", []).append(hit(alone, question.answers))
+                record(f"{question.kind} alone", engine.answer(question.question), question.answers)
     metrics = {"dialogs": len(dialogs), "turns": len(questions)}
     metrics |= {name: _mean(values) for name, values in sorted(hits.items())}
     metrics["latency_p50_ms"] = 1000 * float(np.percentile(latencies, 50)) if latencies else float("nan")

@@ -58,3 +58,19 @@ def test_ask_reads_a_history_file(seed_index, tmp_path, capsys):
     history.write_text("{broken")
     assert main([*args, "--history", str(history)]) == 2
     assert "history file" in capsys.readouterr().err
+
+
+def test_short_follow_ups_are_answered_like_the_question_in_full(seed_engine):
+    """"Why?" and "When was that?" name nothing: they are read with the earlier turns' words, and a follow-up with
+    one content word ("Who controls it?") is judged by the vector of the expanded question (all three were "The
+    documents don't say." when read and judged as asked, though the best span was right)."""
+    for conversation, expected in [
+        (["Who delayed a trip to Armenia?", "Why?"], "withholds green light"),
+        (["Did the CSTO act when Azerbaijan seized Armenian land?", "When was that?"], "Sept. 2023"),
+        (["Which countries are in the CSTO?", "Who controls it?"], "Russia"),
+    ]:
+        chat = Chat(seed_engine)
+        for question in conversation:
+            last = chat.ask(question)
+        assert last.found and expected in last.text, (conversation, last.text, last.score)
+        assert last.question == conversation[-1] and chat.history[-1][0] == conversation[-1]  # as asked, not as read
