@@ -6,6 +6,7 @@ import fcntl
 import json
 import sys
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,13 @@ from tqdm import tqdm
 from index.chunking import Chunk, Chunker, Passage
 from index.config import IndexConfig
 from index.dense import dense_kind
-from index.documents import DOCUMENT_SUFFIXES, Document, Skipped, fingerprint, read_folder
+from index.documents import (
+    DOCUMENT_SUFFIXES,
+    Document,
+    Skipped,
+    fingerprint,
+    read_folder,
+)
 from index.embedding import Embedder, configured_precision
 from index.errors import NoDocumentsError, StoreError
 from index.lexical import LexicalIndex
@@ -48,6 +55,7 @@ class BuildSummary:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     flagged: list[Skipped] = field(default_factory=list)  # indexed, with a warning
+    other_types: dict[str, int] = field(default_factory=dict)  # files of types not read: suffix -> count
     documents: int = 0
     chunks: int = 0
     embedded_chunks: int = 0
@@ -79,6 +87,9 @@ class BuildSummary:
             lines.append(f"skipped {skip.id}: {skip.reason}")
         for flag in self.flagged:
             lines.append(f"flagged {flag.id}: {flag.reason}")
+        if self.other_types:
+            counts = ", ".join(f"{count} {suffix}" for suffix, count in sorted(self.other_types.items()))
+            lines.append(f"not read, other types: {counts} (read: {', '.join(DOCUMENT_SUFFIXES)})")
         return "\n".join(lines)
 
 
@@ -165,7 +176,8 @@ def build_lock(index_dir: Path):
 def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, embedder: Embedder | None) -> BuildSummary:
     started = time.perf_counter()
     stamps = fingerprint(docs_dir)
-    documents, skipped, flagged = read_folder(docs_dir)
+    others: Counter = Counter()
+    documents, skipped, flagged = read_folder(docs_dir, others)
     manifest, reason = _previous_manifest(index_dir)
     if not documents:
         raise NoDocumentsError(
@@ -173,7 +185,7 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
             + (f" ({counted(len(skipped), 'file')} skipped: " + "; ".join(f"{s.id}: {s.reason}" for s in skipped) + ")" if skipped else "")
             + "." + _kept_index(index_dir, manifest)
         )
-    summary = BuildSummary(skipped=skipped, flagged=flagged, documents=len(documents))
+    summary = BuildSummary(skipped=skipped, flagged=flagged, documents=len(documents), other_types=dict(others))
     if rebuild:
         reason = "asked for"
     elif manifest is not None:

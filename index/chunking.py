@@ -20,7 +20,8 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])"
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 #: Characters before a period in which the word it ends is looked for.
 WORD_LOOKBACK = 64
-_BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*")
+#: A blank line: the break between paragraphs, which no sentence (and no answer) crosses.
+BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _LINE_BREAK = re.compile(r"\n")
 _ENDS_SENTENCE = re.compile(r"[.!?…:\"'”’)\]]\s*$")
 _STARTS_ITEM = re.compile(r"\s*(?:[-*+#>|]|\d+[.)])\s")
@@ -49,7 +50,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _is_abbreviation(line: str, cut: int) -> bool:
+def is_abbreviation(line: str, cut: int) -> bool:
     """True when the period before `cut` belongs to an abbreviation or an initial, not a sentence end."""
     end = cut
     while end > 0 and line[end - 1].isspace():
@@ -68,7 +69,7 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     breaks that end a sentence, a heading, a list item or a table row (hard-wrapped prose stays together)."""
     spans = []
     block_start = start
-    for block_break in [*_BLOCK_BREAK.finditer(text, start, end), None]:
+    for block_break in [*BLOCK_BREAK.finditer(text, start, end), None]:
         block_end = block_break.start() if block_break else end
         line_start = block_start
         for line_break in _LINE_BREAK.finditer(text, block_start, block_end):
@@ -91,7 +92,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         sentence_start = line_start
         line = text[line_start:line_end]
         for boundary in _BOUNDARY.finditer(line):
-            if _is_abbreviation(line, boundary.end()):
+            if is_abbreviation(line, boundary.end()):
                 continue
             spans.append(_strip(text, sentence_start, line_start + boundary.end()))
             sentence_start = line_start + boundary.end()

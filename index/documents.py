@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -57,8 +58,9 @@ def read_document(path: Path, doc_id: str) -> tuple[Document, str]:
     return document, extracted.note
 
 
-def document_paths(folder: Path) -> dict[str, Path]:
-    """Every readable document under `folder`, recursively, by id; hidden files and folders are skipped."""
+def document_paths(folder: Path, others: Counter | None = None) -> dict[str, Path]:
+    """Every readable document under `folder`, recursively, by id; hidden files and folders are skipped. Files
+    of other types are counted by suffix in `others`, when given."""
     if not folder.exists():
         raise DocsError(f"The documents folder {folder} does not exist: create it and put documents in it.")
     if not folder.is_dir():
@@ -66,10 +68,12 @@ def document_paths(folder: Path) -> dict[str, Path]:
     paths = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
-        if path.suffix.lower() in DOCUMENT_SUFFIXES and path.is_file():
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
             paths[relative.as_posix()] = path
+        elif others is not None:
+            others[path.suffix.lower() or "(no suffix)"] += 1
     return paths
 
 
@@ -81,15 +85,21 @@ class Skipped:
     reason: str
 
 
-def read_folder(folder: Path) -> tuple[list[Document], list[Skipped], list[Skipped]]:
-    """The documents under `folder`, sorted by id; the files that could not be read, and why; and the
-    documents that were read with a warning (flagged), and why."""
+def read_folder(folder: Path, others: Counter | None = None) -> tuple[list[Document], list[Skipped], list[Skipped]]:
+    """The documents under `folder`, sorted by id; the files that could not be read or repeat an earlier
+    document's content, and why; and the documents that were read with a warning (flagged), and why. Files of
+    other types are counted by suffix in `others`, when given."""
     documents, skipped, flagged = [], [], []
-    for doc_id, path in document_paths(Path(folder)).items():
+    first_with: dict[str, str] = {}  # sha256 -> the first document with that content
+    for doc_id, path in document_paths(Path(folder), others).items():
         document, note = read_file(path, doc_id)
         if document is None:
             skipped.append(Skipped(doc_id, note))
             continue
+        if document.sha256 in first_with:  # indexed once: a second copy would only be cited twice
+            skipped.append(Skipped(doc_id, f"the same content as {first_with[document.sha256]}"))
+            continue
+        first_with[document.sha256] = doc_id
         documents.append(document)
         if note:
             flagged.append(Skipped(doc_id, note))

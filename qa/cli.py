@@ -139,10 +139,15 @@ def run_index(args: argparse.Namespace) -> int:
 def _history(path: str | None) -> list[tuple[str, str]]:
     if not path:
         return []
+    from qa.api import checked_history
+    from qa.errors import QuestionError
+
     try:
         turns = json.loads(Path(path).read_text(encoding="utf-8"))
-        return [(str(question), str(answer)) for question, answer in turns]
-    except (OSError, ValueError, TypeError) as error:
+        if not isinstance(turns, list):
+            raise TypeError(f"it holds a JSON {type(turns).__name__}, not a list")
+        return checked_history(turns)
+    except (OSError, ValueError, TypeError, QuestionError) as error:
         raise HistoryError(f"{path} is not a history file ([[question, answer], ...]): {error}") from error
 
 
@@ -173,11 +178,15 @@ def run_ask(args: argparse.Namespace) -> int:
         where = f"page {', '.join(map(str, citation.pages))}, " if citation.pages else ""
         print(f"[{number}] {citation.title} ({citation.doc}, {where}characters {citation.start}-{citation.end}, score {citation.score:.2f})")
         before, short, after = citation.parts()
-        print(f"    \"{before}**{short}**{after}\"" if before or after else f"    \"{short}\"")
+        quote = f"{before}**{short}**{after}" if before or after else short
+        print(f"    \"{quote}\"".replace("\n", "\n     "))  # a quote's later lines stay under its first
     if not answer.found and answer.passages:
         print("closest passages:")
         for passage in answer.passages[:3]:
-            print(f"  - {passage.doc} [{passage.start}-{passage.end}] {passage.text[:120].strip()}...")
+            pages = qa.store.document(passage.doc).pages_of(passage.start, passage.end)
+            where = f"page {', '.join(map(str, pages))}, " if pages else ""
+            print(f"  - {passage.doc} [{where}characters {passage.start}-{passage.end}] "
+                  f"{' '.join(passage.text[:120].split())}...")
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.chunking import BLOCK_BREAK, is_abbreviation
 from index.store import Store
 from index.wordpieces import WordPieces
 from qa.converse import NOT_FOUND
@@ -60,13 +61,16 @@ def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decod
     question = _short_question(reader.wordpieces, question, decoding.max_question_tokens)
     batch = reader.wordpieces.windows(question, texts, decoding.max_length, decoding.stride)
     starts, ends = reader.logits(batch.arrays)
+    paragraph_breaks = [np.array([m.start() for m in BLOCK_BREAK.finditer(text)], dtype=np.int64) for text in texts]
     best: list[Span | None] = [None] * len(texts)
     for window, text_index in enumerate(batch.rows_of):
         in_text = np.array([sequence == 1 for sequence in batch.sequence_ids[window]])
-        span = _best_span(starts[window], ends[window], in_text, batch.offsets[window], decoding)
+        breaks = paragraph_breaks[text_index]
+        span = _best_span(starts[window], ends[window], in_text, batch.offsets[window], decoding, breaks)
         if span is None:
             continue
         start, end, score = span
+        end = _trimmed(texts[text_index], start, end)
         null = float(starts[window][0] + ends[window][0])
         current = best[text_index]
         if current is None or score - null > current.margin:
@@ -74,10 +78,27 @@ def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decod
     return best
 
 
+#: Punctuation that ends a span without being part of the answer ("212 million kroner." at a sentence's end).
+TRAILING_PUNCTUATION = ",;:."
+
+
+def _trimmed(text: str, start: int, end: int) -> int:
+    """`end` moved back over punctuation that closes the sentence or clause rather than the answer; the period
+    of an abbreviation or an initial ("Feb.", "U.S.", "John F.") stays."""
+    while end - start > 1 and text[end - 1] in TRAILING_PUNCTUATION:
+        if text[end - 1] == "." and is_abbreviation(text, end):
+            break
+        end -= 1
+    return end
+
+
 def _best_span(
-    start_logits: np.ndarray, end_logits: np.ndarray, in_text: np.ndarray, offsets: list, decoding: Decoding
+    start_logits: np.ndarray, end_logits: np.ndarray, in_text: np.ndarray, offsets: list, decoding: Decoding,
+    paragraph_breaks: np.ndarray,
 ) -> tuple[int, int, float] | None:
-    """The highest start + end logit pair inside the text, end not before start, within the length limit."""
+    """The highest start + end logit pair inside the text, end not before start, within the length limit, and
+    not across a paragraph break (`paragraph_breaks`: the sorted character positions of the text's blank lines;
+    an answer never runs from a title into the paragraph under it)."""
     positions = np.flatnonzero(in_text)
     if positions.size == 0:
         return None
@@ -91,7 +112,9 @@ def _best_span(
                 continue
             score = float(start_logits[start] + end_logits[end])
             if best is None or score > best[2]:
-                best = (int(offsets[start][0]), int(offsets[end][1]), score)
+                first, last = int(offsets[start][0]), int(offsets[end][1])
+                if np.searchsorted(paragraph_breaks, first) == np.searchsorted(paragraph_breaks, last):
+                    best = (first, last, score)
     return best
 
 

@@ -230,3 +230,21 @@ def test_a_file_read_differently_by_a_newer_reader_is_embedded_again_alone(tmp_p
     summary = build(docs, index, embedder=counting)
     assert counting.embedded == 1 and sorted(summary.unchanged) == ["events.html", "sevan.txt"]
     assert all("text_sha256" in entry for entry in Store.load(index).manifest["documents"].values())
+
+
+def test_a_second_copy_is_skipped_and_other_types_are_counted(docs, tmp_path, embedder):
+    seed = next(docs.glob("*.txt"))
+    (docs / "copies").mkdir()
+    shutil.copy(seed, docs / "copies" / "same.txt")
+    (docs / "table.csv").write_text("a,b\n1,2\n")
+    (docs / "photo.png").write_bytes(b"\x89PNG")
+    (docs / "notes").write_text("no suffix")
+    index = tmp_path / "index"
+    summary = build(docs, index, embedder=embedder)
+    assert [(s.id, s.reason) for s in summary.skipped] == [("copies/same.txt", f"the same content as {seed.name}")]
+    assert summary.added == [seed.name] and summary.documents == 1
+    assert "not read, other types: 1 (no suffix), 1 .csv, 1 .png (read: .txt, .md" in str(summary)
+    seed.unlink()  # the copy takes the first one's place, with its vectors
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, embedder=counting)
+    assert summary.renamed == [(seed.name, "copies/same.txt")] and counting.embedded == 0

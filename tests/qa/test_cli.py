@@ -144,3 +144,40 @@ def test_training_needs_a_folder_for_its_weights(capsys):
     with pytest.raises(SystemExit) as exit:
         parse(["train-reader", "d.json", "--max-steps", "2"])
     assert exit.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("turns, reason", [
+    ([["Who is Armenia's Prime Minister?", None]], "history turn 1 is"),
+    ({"q": "a"}, "it holds a JSON dict, not a list"),
+])
+def test_a_malformed_history_file_says_what_a_turn_must_be(turns, reason, seed_index, tmp_path, capsys):
+    docs, index = seed_index
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps(turns))
+    argv = ["ask", "When did he say it?", "--docs", str(docs), "--index", str(index), "--history", str(history)]
+    assert main(argv) == 2
+    assert reason in capsys.readouterr().err
+
+
+def test_quotes_keep_their_indent_and_closest_passages_say_their_page(tmp_path, embedder, capsys):
+    from fpdf import FPDF
+
+    from index.build import build
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "sevan.txt").write_text("Lake Sevan is the largest lake in Armenia and one\nof the largest freshwater "
+                                    "high-altitude lakes in Eurasia.\n")
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    pdf.add_page()
+    pdf.multi_cell(0, 10, "Kura River\nThe Kura River flows into the Caspian Sea.")
+    (docs / "kura.pdf").write_bytes(bytes(pdf.output()))
+    build(docs, tmp_path / "index", embedder=embedder)
+    location = ["--docs", str(docs), "--index", str(tmp_path / "index")]
+    assert main(["ask", "Which is the largest lake in Armenia?", *location]) == 0
+    out = capsys.readouterr().out
+    assert '    "**Lake Sevan** is the largest lake in Armenia and one\n     of the largest' in out
+    assert main(["ask", "What is the capital of France?", *location]) == 0
+    out = capsys.readouterr().out
+    assert "The documents don't say." in out and "- kura.pdf [page 1, characters 0-" in out

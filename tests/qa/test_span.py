@@ -58,6 +58,23 @@ def test_spans_longer_than_the_limit_are_not_taken(tokenizer):
     assert span is None or span.end - span.start < len("Ararat Mirzoyan, the foreign minister of Armenia since 2021, spoke in Yerevan")
 
 
+def test_a_span_never_runs_across_a_blank_line(tokenizer):
+    """A title over its paragraph: the best start is in the title and the best end in the paragraph."""
+    text = "Ararat Mirzoyan\n\nThe foreign minister spoke in Yerevan."
+    (span,) = decode(pointing(tokenizer, "ararat", "yerevan"), "Who?", [text])
+    assert span is not None and "\n\n" not in text[span.start : span.end]
+
+
+@pytest.mark.parametrize("text, first, expected", [
+    ("Northwind paid 212 million kroner.", "212", "212 million kroner"),  # the sentence's period is not the answer's
+    ("The stations opened in Tromvik, Alta;", "tromvik", "Tromvik, Alta"),
+    ("Armenia froze its participation in Feb.", "feb", "Feb."),  # an abbreviation keeps its period
+])
+def test_a_span_ends_before_the_punctuation_that_closes_its_sentence(text, first, expected, tokenizer):
+    (span,) = decode(pointing(tokenizer, first, text[-1]), "What?", [text])
+    assert text[span.start : span.end] == expected
+
+
 def test_no_answer_beats_every_span_when_cls_scores_highest(tokenizer):
     text = "Ararat Mirzoyan spoke in Yerevan."
     reader = pointing(tokenizer, "ararat", "yerevan", null=50.0)
