@@ -261,7 +261,7 @@ class ChatApp:
                 chosen = gr.Examples(examples, inputs=question, label="Examples (click one to ask it)")
                 chosen.load_input_event.then(self.respond, [question, chat, pairs], [chat, pairs, question],
                                              api_name=False)
-            with gr.Accordion("Documents", open=False):
+            with gr.Accordion("Documents", open=self.qa is None):  # open while there is none yet
                 files = gr.File(label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)})", file_count="multiple",
                                 file_types=list(SUPPORTED_SUFFIXES), type="filepath")
                 with gr.Row():

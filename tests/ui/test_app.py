@@ -208,6 +208,10 @@ def test_the_chat_starts_on_an_empty_folder_and_indexes_the_first_upload(tmp_pat
     app = ChatApp(tmp_path / "docs", tmp_path / "index")
     assert app.qa is None and "No documents to index" in app.status() and "Documents below" in app.status()
     assert examples_for(app.qa) == []
+    import gradio as gr
+
+    (documents,) = [block for block in app.blocks().blocks.values() if isinstance(block, gr.Accordion)]
+    assert documents.open  # where the first documents are added
     messages, pairs, kept = app.respond("How long is the Kura River?", [], [])
     assert "no documents to answer from yet" in messages[-1]["content"] and pairs == []
     assert kept == "How long is the Kura River?"  # asked again once there are documents
