@@ -160,6 +160,13 @@ def build_lock(index_dir: Path):
     """Hold the index folder's build lock; a second build waits for the first (and says so)."""
     if index_dir.exists() and not index_dir.is_dir():
         raise StoreError(f"{index_dir} is a file, not an index folder: pass a folder with --index.")
+    if index_dir.is_dir() and not Store.exists(index_dir):
+        held = sorted(path.name for path in index_dir.iterdir() if path.suffix.lower() in DOCUMENT_SUFFIXES)
+        if held:
+            raise StoreError(
+                f"{index_dir} holds documents ({', '.join(held[:3])}{' ...' if len(held) > 3 else ''}), not an index: "
+                "pass a new or empty folder as the index, and this one as the documents folder."
+            )
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK, "a") as lock:
         try:
@@ -202,8 +209,9 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
         if damage:
             reason = f"the index is damaged: {damage}"
         elif current == stored and same_dense:
-            if manifest.get("files") != stamps:  # touched, not changed: remember the new stamps
-                Store.update_manifest(index_dir, {"files": stamps})
+            recorded = {"files": stamps, "docs": str(docs_dir.resolve())}
+            if any(manifest.get(key) != value for key, value in recorded.items()):  # touched or moved, not changed
+                Store.update_manifest(index_dir, recorded)
             summary.unchanged = sorted(current)
             summary.chunks = manifest["chunks"]
             summary.seconds = time.perf_counter() - started
@@ -218,7 +226,7 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
     before = {doc_id: (entry.get("sha256"), entry.get("text_sha256"))
               for doc_id, entry in (manifest or {}).get("documents", {}).items()}
     chunks, embedded, terms, bm25 = _contents(documents, previous, before, config, embedder, summary)
-    manifest = settings_of(config, embedder) | {"files": stamps}
+    manifest = settings_of(config, embedder) | {"files": stamps, "docs": str(docs_dir.resolve())}
     store = Store.create(manifest, documents, chunks, embedded, dense_index=config.dense_index, terms=terms, bm25=bm25)
     store.save(index_dir)
     summary.chunks = len(chunks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,17 @@ def cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa"
 
 
+def require_numbers(settings: object, whole: tuple[str, ...] = (), real: tuple[str, ...] = ()) -> None:
+    """A TypeError naming the first setting of `settings` that is not a whole number (of `whole`: an int; True and
+    2.5 are not) or a finite number (of `real`), so that a wrong type fails where it is made, not in the search."""
+    for name in (*whole, *real):
+        value = getattr(settings, name)
+        kinds = int if name in whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value):
+            kind = "a whole number" if name in whole else "a finite number"
+            raise TypeError(f"{name} must be {kind}, not {value!r}")
+
+
 def _env_model() -> str:
     return os.environ.get("QA_MODEL", DEFAULT_MODEL)
 
@@ -44,6 +56,7 @@ class IndexConfig:
     runtime: str = field(default_factory=lambda: os.environ.get("QA_RUNTIME", "auto"))  # see index.onnx_model
 
     def __post_init__(self) -> None:
+        require_numbers(self, whole=("chunk_tokens", "overlap_tokens", "batch_size", "workers"), real=("bm25_k1", "bm25_b"))
         if self.dense_index not in DENSE_KINDS:
             raise ValueError(f"dense_index must be one of {', '.join(DENSE_KINDS)}, not {self.dense_index!r} "
                              "(check QA_DENSE_INDEX)")

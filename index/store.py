@@ -41,6 +41,8 @@ from index.terms import ChunkTerms, PassageTerms, TermIds
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+#: Times `Store.load` reads the index when a build switched generations under it.
+LOAD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,16 @@ class Store:
         os.replace(temporary, folder / "manifest.json")
 
     @staticmethod
+    def recorded_docs(index_dir: Path) -> Path | None:
+        """The documents folder the index in `index_dir` was last built from (None when none is recorded)."""
+        try:
+            folder = Path(index_dir) / (Path(index_dir) / POINTER).read_text().strip()
+            docs = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("docs")
+        except (OSError, ValueError):
+            return None
+        return Path(docs) if docs else None
+
+    @staticmethod
     def exists(index_dir: Path) -> bool:
         """True when `index_dir` holds a saved index."""
         return (Path(index_dir) / POINTER).is_file()
@@ -212,34 +224,36 @@ class Store:
     def damage(index_dir: Path, manifest: dict) -> str:
         """What is wrong with the files of the index in use, whose manifest is `manifest` ("" when every file the
         manifest lists is there at its size; an index saved before sizes were recorded is not checked)."""
-        if "sizes" not in manifest:
-            return ""
-        folder = Path(index_dir) / (Path(index_dir) / POINTER).read_text().strip()
-        found = _sizes(folder)
-        for name, size in manifest["sizes"].items():
-            if name not in found:
-                return f"{name} is missing"
-            if found[name] != size:
-                return f"{name} has {found[name]} bytes, not the {size} written"
-        return ""
+        return _damage(Path(index_dir) / (Path(index_dir) / POINTER).read_text().strip(), manifest)
 
     @classmethod
     def load(cls, index_dir: Path, docs: Path | str = "DOCS") -> Store:
         """The index saved in `index_dir`; a StoreError says how to fix a missing or damaged one (with the command
-        that rebuilds it from `docs`, its documents folder)."""
+        that rebuilds it from `docs`, its documents folder). A build that switches CURRENT to a new generation
+        (and removes the one being read) meanwhile is not damage: the new generation is read."""
         index_dir = Path(index_dir)
-        rebuild = f"rebuild it with `qa index --rebuild --docs {docs} --index {index_dir}`"
         if not cls.exists(index_dir):
             raise StoreError(f"No index at {index_dir}: build it with `qa index --docs {docs} --index {index_dir}`.")
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            pointer = (index_dir / POINTER).read_text().strip()
+            try:
+                return cls._load(index_dir, index_dir / pointer, docs)
+            except StoreError:
+                if attempt == LOAD_ATTEMPTS or (index_dir / POINTER).read_text().strip() == pointer:
+                    raise
+
+    @classmethod
+    def _load(cls, index_dir: Path, folder: Path, docs: Path | str) -> Store:
+        """The index in generation `folder` of `index_dir`."""
+        rebuild = f"rebuild it with `qa index --rebuild --docs {docs} --index {index_dir}`"
         try:
-            folder = index_dir / (index_dir / POINTER).read_text().strip()
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             if manifest.get("format_version") != FORMAT_VERSION:
                 raise StoreError(
                     f"The index at {index_dir} has format version {manifest.get('format_version')}, this program "
                     f"reads version {FORMAT_VERSION}: {rebuild}."
                 )
-            damage = cls.damage(index_dir, manifest)
+            damage = _damage(folder, manifest)
             if damage:
                 raise StoreError(f"The index at {index_dir} is damaged ({damage}): {rebuild}.")
             raw = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
@@ -271,6 +285,19 @@ class Store:
                 f"The index at {index_dir} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks): {rebuild}."
             )
         return cls(manifest, documents, chunks, dense, bm25, sentences, sentence_vectors, terms)
+
+
+def _damage(folder: Path, manifest: dict) -> str:
+    """What is wrong with the files of generation `folder`, against its manifest (see `Store.damage`)."""
+    if "sizes" not in manifest:
+        return ""
+    found = _sizes(folder)
+    for name, size in manifest["sizes"].items():
+        if name not in found:
+            return f"{name} is missing"
+        if found[name] != size:
+            return f"{name} has {found[name]} bytes, not the {size} written"
+    return ""
 
 
 def _sizes(folder: Path) -> dict[str, int]:

@@ -116,6 +116,11 @@ class Engine:
         if not isinstance(question, str):
             raise QuestionError(f"The question must be text, not {type(question).__name__}.")
         question = question.strip()
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise QuestionError(f"The question holds a character that is not text ({question[error.start]!r} at "
+                                f"{error.start}): remove it.") from None
         if not question:
             raise QuestionError("The question is empty: ask something about the documents.")
         if len(question) > self.config.max_question_chars:
@@ -162,10 +167,14 @@ class Engine:
 
 def checked_history(history: History | None) -> History:
     """`history` as a list of (question, answer text) pairs; a QuestionError says what a malformed one should be."""
+    if history is not None and not isinstance(history, (list, tuple)):
+        raise QuestionError(f"history must be a list of (question, answer text) pairs, oldest first, not "
+                            f"{type(history).__name__}.")
     pairs = list(history or [])
     for turn, pair in enumerate(pairs, 1):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(isinstance(text, str) for text in pair)):
-            raise QuestionError(f"history turn {turn} is {pair!r}: each turn must be a (question, answer text) pair "
+            shown = repr(pair) if len(repr(pair)) <= 80 else repr(pair)[:79] + "…"
+            raise QuestionError(f"history turn {turn} is {shown}: each turn must be a (question, answer text) pair "
                                 "of strings, oldest first.")
     return [(question, answer) for question, answer in pairs]
 
@@ -173,38 +182,53 @@ def checked_history(history: History | None) -> History:
 class Chat:
     """A conversation: each question is answered with the turns before it as history."""
 
-    def __init__(self, qa: Engine | None = None) -> None:
-        self.qa = qa
+    def __init__(self, index: Engine | Path | str | None = None, docs: Path | str | None = None) -> None:
+        """`index` and `docs` as `answer()` takes them: a loaded Engine, or the folders (by default the index over
+        `QA_DOCS`, else `seeds/`)."""
+        self.index, self.docs = index, docs
         self.history: History = []
 
     def ask(self, question: str) -> Answer:
         """Answer `question` as a follow-up of the earlier turns, and remember the turn."""
-        result = (self.qa or engine()).answer(question, self.history)
+        result = _engine_for(self.index, self.docs).answer(question, self.history)
         self.history.append((result.question, result.text))
         return result
 
 
 _engines: dict[tuple[Path, Path], Engine] = {}
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards the two tables
+_loading: dict[tuple[Path, Path], threading.Lock] = {}  # one per pair of folders: loading one never waits for another
 
 
 def engine(docs: Path | str | None = None, index: Path | str | None = None) -> Engine:
-    """The process-wide engine for this documents folder and index, loaded on first use."""
+    """The process-wide engine for this documents folder and index, loaded on first use (built first when the
+    index is missing; the engines of other folders answer meanwhile)."""
     docs_path, index_path = folders(docs, index)
     key = (docs_path.resolve(), index_path.resolve())
     with _lock:
-        if key not in _engines:
+        loading = _loading.setdefault(key, threading.Lock())
+    with loading:
+        with _lock:
+            if key in _engines:
+                return _engines[key]
             shared = next(iter(_engines.values())).embedder if _engines else None
-            _engines[key] = Engine(docs_path, index_path, embedder=shared)
-        return _engines[key]
+        loaded = Engine(docs_path, index_path, embedder=shared)
+        with _lock:
+            _engines[key] = loaded
+        return loaded
 
 
 def update(qa: Engine, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
-    """Bring `qa`'s index in line with its folder and return the new engine (which later `engine()` calls
-    for the same folders return too) with what the build did."""
+    """Bring `qa`'s index in line with its folder and return the new engine with what the build did. When `qa`
+    is the one `engine()` returns for its folders, later `engine()` calls return the new one; an engine made
+    with its own settings (`Engine(docs, index, config)`) is never handed out by `engine()`."""
+    if not isinstance(qa, Engine):
+        raise TypeError(f"update() takes an Engine (qa.engine(docs, index)), not {type(qa).__name__}")
     fresh, summary = qa.updated(rebuild)
+    key = (qa.docs.resolve(), qa.index.resolve())
     with _lock:
-        _engines[(qa.docs.resolve(), qa.index.resolve())] = fresh
+        if _engines.get(key) is qa:
+            _engines[key] = fresh
     return fresh, summary
 
 
@@ -224,7 +248,8 @@ def answer(
 
 
 def retrieve(
-    question: str, k: int = 5, index: Engine | Path | str | None = None, docs: Path | str | None = None
+    question: str, k: int | None = None, index: Engine | Path | str | None = None, docs: Path | str | None = None
 ) -> list[Passage]:
-    """The `k` passages (doc, title, start, end, text, score) that best match `question`, best first."""
+    """The `k` passages (doc, title, start, end, text, score) that best match `question`, best first (by default
+    the engine's `QAConfig.k`, 5)."""
     return _engine_for(index, docs).retrieve(question, k)

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.config import RUNTIMES, IndexConfig, cache_home
+from index.config import RUNTIMES, IndexConfig, cache_home, require_numbers
 from qa.reader_model import SHIPPED_READER
 from qa.retrieve import FusionWeights
 
@@ -33,7 +33,13 @@ def default_index(docs: Path) -> Path:
 
 
 def folders(docs: Path | str | None = None, index: Path | str | None = None) -> tuple[Path, Path]:
-    """The documents folder and index folder to use: those given, else the defaults above."""
+    """The documents folder and index folder to use: those given, else the defaults above; with an index and no
+    documents folder (nor `QA_DOCS`), the folder that index was built from, so that updating it never swaps
+    its documents for the seed corpus."""
+    if docs is None and index is not None and not os.environ.get("QA_DOCS"):
+        from index.store import Store
+
+        docs = Store.recorded_docs(Path(index))
     docs_path = Path(docs) if docs is not None else default_docs()
     return docs_path, Path(index) if index is not None else default_index(docs_path)
 
@@ -65,6 +71,12 @@ class QAConfig:
     read_windows: int = field(default_factory=lambda: _whole_number("QA_READ_WINDOWS", 3))
 
     def __post_init__(self) -> None:
+        if not isinstance(self.index, IndexConfig):
+            raise TypeError(f"index must be an IndexConfig, not {self.index!r}")
+        if not isinstance(self.fusion, FusionWeights):
+            raise TypeError(f"fusion must be FusionWeights(dense, sentence, lexical), not {self.fusion!r}")
+        require_numbers(self, whole=("k", "candidates", "read_passages", "max_question_chars", "read_windows"),
+                        real=() if self.threshold is None else ("threshold",))
         if self.reader not in READERS:
             raise ValueError(f"reader must be one of {', '.join(READERS)}, not {self.reader!r} (check QA_READER)")
         if self.reader_runtime not in RUNTIMES:

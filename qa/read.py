@@ -71,7 +71,7 @@ class Answer:
 
     def record(self) -> dict:
         """The JSON form: {"question", "query", "answer", "found", "score", "citations": [{"doc", "title",
-        "start", "end", "quote", "score", "pages"}]}."""
+        "start", "end", "quote", "score", "pages", "answer_start", "answer_end"}]}, as `qa ask --json` prints."""
         return {
             "question": self.question,
             "query": self.query,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.config import require_numbers
 from index.embedding import Embedder
 from index.store import Store
 from index.terms import terms
@@ -39,6 +40,11 @@ class FusionWeights:
     dense: float = 0.1
     sentence: float = 0.6
     lexical: float = 0.3
+
+    def __post_init__(self) -> None:
+        require_numbers(self, real=("dense", "sentence", "lexical"))
+        if min(self.dense, self.sentence, self.lexical) < 0 or self.dense + self.sentence + self.lexical == 0:
+            raise ValueError(f"fusion weights must be 0 or more, and not all 0, not {self}")
 
 
 class Retriever:

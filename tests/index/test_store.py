@@ -146,3 +146,21 @@ def test_kept_terms_load_with_the_index_and_must_fit_its_chunks(tmp_path):
     np.save(generation / "term_counts.npy", np.zeros(len(store.chunks) + 1, dtype=np.int32))
     with pytest.raises(StoreError, match="--rebuild"):
         Store.load(tmp_path)
+
+
+def test_an_index_saved_again_while_it_is_loaded_is_read_from_its_new_generation(tmp_path, monkeypatch):
+    """Another process's build switches CURRENT and removes the generation being read: that is not damage."""
+    import bm25s
+
+    store = _store()
+    store.save(tmp_path)
+    load = bm25s.BM25.load
+    saves = []
+
+    def save_meanwhile(*args, **kwargs):
+        if not saves:
+            saves.append(store.save(tmp_path))
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(bm25s.BM25, "load", save_meanwhile)
+    assert Store.load(tmp_path).chunks == store.chunks and saves

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from qa import Answer, QuestionError, answer, retrieve
+from qa import Answer, Engine, QuestionError, answer, retrieve
 
 SEED_QUESTIONS = {
     "Who is Armenia's Prime Minister?": "Nikol Pashinyan",
@@ -170,3 +172,139 @@ def test_the_reader_model_runs_on_the_embedding_models_device(monkeypatch):
     assert asked == {"device": "cuda", "runtime": "auto"}
     qa.api.load_reader_model(QAConfig(index=IndexConfig(device="cpu"), reader_runtime="onnx-int8"))
     assert asked == {"device": "cpu", "runtime": "onnx-int8"}
+
+
+def test_an_index_given_alone_keeps_the_documents_folder_it_was_built_from(tmp_path, embedder, monkeypatch):
+    """Before, `answer(q, index=I)` took seeds/ for the folder: answers were marked stale, and an update()
+    swapped the user's documents for the seed article."""
+    import qa.api as qa_api
+    from index.build import build
+    from qa import update
+    from qa.api import engine
+
+    shared = embedder
+    monkeypatch.setattr(qa_api, "_engines", {})
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "acme.txt").write_text("Acme\n\nThe Acme factory opened in 1921 in Dundee.\n")
+    build(docs, tmp_path / "index", embedder=embedder)
+    monkeypatch.setattr(qa_api, "Embedder", lambda *args, **kwargs: shared)  # the session's model, loaded once
+    qa = engine(index=tmp_path / "index")
+    assert qa.docs == docs.resolve()
+    first = answer("When did the Acme factory open?", index=tmp_path / "index")
+    assert first.found and first.text == "1921" and not first.stale
+    _, summary = update(qa)
+    assert summary.unchanged == ["acme.txt"] and not summary.removed
+
+
+def test_a_documents_folder_given_as_the_index_is_refused_untouched(tmp_path, embedder):
+    from index.build import build
+    from index.errors import StoreError
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "acme.txt").write_text("The Acme factory opened in 1921.\n")
+    with pytest.raises(StoreError, match="holds documents \\(acme.txt\\), not an index: pass a new or empty folder"):
+        build(tmp_path / "elsewhere", docs, embedder=embedder)
+    assert sorted(path.name for path in docs.iterdir()) == ["acme.txt"]
+
+
+def test_updating_an_engine_made_with_its_own_settings_leaves_the_shared_one(seed_index, embedder, monkeypatch):
+    import qa.api as qa_api
+    from qa import update
+    from qa.config import QAConfig
+
+    monkeypatch.setattr(qa_api, "_engines", {})
+    monkeypatch.setattr(qa_api, "Embedder", lambda *args, **kwargs: embedder)
+    shared = qa_api.engine(*seed_index)
+    update(qa_api.Engine(*seed_index, QAConfig(reader="sentence", threshold=0.99), embedder=embedder))
+    assert qa_api.engine(*seed_index) is shared  # before, the custom engine answered every later engine() call
+    fresh, _ = update(shared)
+    assert qa_api.engine(*seed_index) is fresh
+    with pytest.raises(TypeError, match="update\\(\\) takes an Engine"):
+        update(str(seed_index[1]))
+
+
+def test_retrieve_gives_the_engines_own_number_of_passages(seed_index, embedder):
+    from qa.config import QAConfig
+
+    custom = Engine(*seed_index, QAConfig(k=2), embedder=embedder)
+    assert len(retrieve("What is the CSTO?", index=custom)) == 2
+    assert len(retrieve("What is the CSTO?", k=3, index=custom)) == 3
+
+
+def test_loading_one_folder_does_not_wait_for_another_being_built(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import qa.api as qa_api
+
+    release = threading.Event()
+
+    class SlowEngine:
+        def __init__(self, docs, index, embedder=None):
+            self.embedder = embedder
+            if docs.name == "first":
+                release.wait(30)  # a long build
+
+    monkeypatch.setattr(qa_api, "Engine", SlowEngine)
+    monkeypatch.setattr(qa_api, "_engines", {})
+    building = threading.Thread(target=qa_api.engine, args=(tmp_path / "first", tmp_path / "index1"))
+    building.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    qa_api.engine(tmp_path / "second", tmp_path / "index2")
+    waited = time.monotonic() - started
+    release.set()
+    building.join()
+    assert waited < 5
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"k": 2.5}, "k must be a whole number, not 2.5"),
+    ({"k": "5"}, "k must be a whole number, not '5'"),
+    ({"threshold": "0.5"}, "threshold must be a finite number"),
+    ({"fusion": (0.1, 0.6, 0.3)}, "fusion must be FusionWeights"),
+    ({"index": None}, "index must be an IndexConfig"),
+])
+def test_settings_of_the_wrong_type_are_refused_when_made(settings, message):
+    from qa import QAConfig
+
+    with pytest.raises(TypeError, match=re.escape(message)):
+        QAConfig(**settings)
+
+
+def test_fusion_weights_and_index_settings_are_checked_when_made():
+    from qa import FusionWeights, IndexConfig
+
+    for weights in ((-1, 0, 0), (0, 0, 0)):
+        with pytest.raises(ValueError, match="fusion weights must be 0 or more, and not all 0"):
+            FusionWeights(*weights)
+    with pytest.raises(TypeError, match="dense must be a finite number, not nan"):
+        FusionWeights(float("nan"), 0, 0)
+    with pytest.raises(TypeError, match="chunk_tokens must be a whole number, not '200'"):
+        IndexConfig(chunk_tokens="200")
+
+
+@pytest.mark.parametrize("history, message", [
+    (5, "history must be a list of (question, answer text) pairs, oldest first, not int"),
+    ("hello", "history must be a list of (question, answer text) pairs, oldest first, not str"),
+    ([("Who?", "x" * 500, "extra")], "history turn 1 is ('Who?', 'xxxxx"),
+])
+def test_a_history_that_is_not_a_list_of_pairs_is_refused_in_a_line(history, message, seed_engine):
+    with pytest.raises(QuestionError, match=re.escape(message)) as refused:
+        answer("When did he speak?", history=history, index=seed_engine)
+    assert len(str(refused.value)) < 250
+
+
+def test_a_question_with_a_lone_surrogate_is_refused_with_where_it_is(seed_engine):
+    with pytest.raises(QuestionError, match="not text \\('\\\\ud800' at 9\\): remove it"):
+        answer("When did \ud800 Armenia freeze?", index=seed_engine)
+
+
+def test_a_chat_takes_an_index_folder_as_answer_does(seed_index):
+    from qa import Chat
+
+    docs, index = seed_index
+    chat = Chat(index, docs)
+    assert chat.ask("Who is Armenia's Prime Minister?").found and chat.history
