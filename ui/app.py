@@ -34,6 +34,15 @@ EXAMPLES = [
     "When did Armenia freeze its CSTO participation?",
     "What did Pashinyan say about peacekeepers?",
 ]
+#: Scrolls the chat so that the last question is at its top, its answer under it (the answer's cited passages
+#: can be taller than the chat; Gradio's own scrolling shows their end).
+SHOW_QUESTION = """() => setTimeout(() => {
+  const questions = document.querySelectorAll('#chat .message-row.user-row');
+  const last = questions[questions.length - 1];
+  let box = last && last.parentElement;
+  while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
+  if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}, 100)"""
 #: Characters of the passage shown on each side of a quoted span.
 CONTEXT_CHARS = 300
 #: Largest file accepted from the page, in MiB, unless the environment variable QA_MAX_UPLOAD_MB says otherwise.
@@ -161,6 +170,14 @@ def examples_for(qa: Engine | None) -> list[str]:
     return EXAMPLES if seeds & held else []
 
 
+def _shown(message: dict) -> str:
+    """The HTML of a chat message, as the page sends it back (a string, or a list of text parts)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
+
+
 class ChatApp:
     """The chat page over one documents folder and index."""
 
@@ -172,7 +189,7 @@ class ChatApp:
         try:
             self.qa = engine(self.docs, self.index)
         except NoDocumentsError as error:
-            self.empty = f"{error} Add documents under Documents below."
+            self.empty = f"{error} Add documents under Documents."
         self._updating = threading.Lock()
 
     def status(self) -> str:
@@ -194,7 +211,7 @@ class ChatApp:
         if saved:  # the update names them among what it added
             lines.insert(0, self.refresh(progress))
         elif not refused:  # no file chosen: bring the index in line with the folder
-            lines.append(self.refresh(progress))
+            lines.append(f"No file was chosen, so the index was brought in line with the folder. {self.refresh(progress)}")
         return self.status(), literal(" ".join(lines)), None
 
     def rebuild(self, progress=gr.Progress(track_tqdm=True)) -> tuple[str, str]:
@@ -240,7 +257,10 @@ class ChatApp:
         try:
             answer = self.answer(message, pairs)
         except gr.Error as error:
-            return messages + [{"role": "assistant", "content": f"<p>{literal(error.message)}</p>"}], pairs, message
+            refusal = f"<p>{literal(error.message)}</p>"
+            if messages and messages[-1].get("role") == "assistant" and _shown(messages[-1]) == refusal:
+                return messages, pairs, message  # said just before (a second Enter on an empty box)
+            return messages + [{"role": "assistant", "content": refusal}], pairs, message
         shown = message if len(message) <= 500 else message[:500] + "…"
         reply = render(answer, self.qa)
         messages = messages + [{"role": "user", "content": literal(shown)}, {"role": "assistant", "content": reply}]
@@ -250,7 +270,9 @@ class ChatApp:
         with gr.Blocks(title="qa: cited answers from your documents") as page:
             gr.Markdown("## Ask your documents\nEvery answer is a verbatim span of the documents, with where it came from.")
             # No share button (nothing leaves the machine) and no copy buttons (they copy the reply's escaped HTML).
-            chat = gr.Chatbot(label="Chat", height=520, latex_delimiters=[], sanitize_html=True, buttons=[])
+            # Not scrolled to the bottom of a long reply: SHOW_QUESTION brings the question and its answer into view.
+            chat = gr.Chatbot(label="Chat", height=520, latex_delimiters=[], sanitize_html=True, buttons=[],
+                              autoscroll=False, elem_id="chat")
             pairs = gr.State([])
             with gr.Row():
                 question = gr.Textbox(label="Question", placeholder="Ask a question about the documents",
@@ -260,7 +282,7 @@ class ChatApp:
             if examples:
                 chosen = gr.Examples(examples, inputs=question, label="Examples (click one to ask it)")
                 chosen.load_input_event.then(self.respond, [question, chat, pairs], [chat, pairs, question],
-                                             api_name=False)
+                                             api_name=False).then(None, js=SHOW_QUESTION)
             with gr.Accordion("Documents", open=self.qa is None):  # open while there is none yet
                 files = gr.File(label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)})", file_count="multiple",
                                 file_types=list(SUPPORTED_SUFFIXES), type="filepath")
@@ -269,8 +291,9 @@ class ChatApp:
                     rebuild = gr.Button("Rebuild the index")
                 message = gr.Markdown()
             state = gr.Markdown(self.status(), elem_id="status")
-            for trigger in (question.submit, ask.click):
-                trigger(self.respond, [question, chat, pairs], [chat, pairs, question], api_name=False)
+            # One listener for both: a second Enter or click while a question is answered is ignored.
+            gr.on([question.submit, ask.click], self.respond, [question, chat, pairs], [chat, pairs, question],
+                  api_visibility="private", trigger_mode="once").then(None, js=SHOW_QUESTION)
             chat.clear(lambda: [], None, pairs, api_name=False)  # a cleared chat starts without history
             page.load(self.status, None, state, api_name=False)  # the index as it is now
             add.click(self.add_documents, [files], [state, message, files], api_name=False)

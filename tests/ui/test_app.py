@@ -100,6 +100,16 @@ def test_bad_questions_get_a_message_in_the_chat(question, message, hostile_app)
     assert [m["role"] for m in messages] == ["assistant"] and len(messages[0]["content"]) < 10_000
 
 
+def test_a_refusal_is_not_repeated_for_a_second_empty_question(hostile_app):
+    app, _ = hostile_app
+    messages, _, _ = app.respond("", [], [])
+    # the page sends a message back as a list of text parts
+    returned = [{"role": "assistant", "metadata": None, "options": None,
+                 "content": [{"type": "text", "text": messages[-1]["content"]}]}]
+    again, pairs, kept = app.respond("  ", returned, [])
+    assert again == returned and pairs == [] and kept == "  "
+
+
 def test_follow_ups_carry_the_history(hostile_app):
     app, _ = hostile_app
     _, pairs, _ = app.respond("Who is Armenia's Prime Minister?", [], [])
@@ -206,7 +216,7 @@ def test_the_chat_starts_on_an_empty_folder_and_indexes_the_first_upload(tmp_pat
     monkeypatch.setattr(ui.app, "engine", lambda docs, index: Engine(docs, index, embedder=embedder))
     (tmp_path / "docs").mkdir()
     app = ChatApp(tmp_path / "docs", tmp_path / "index")
-    assert app.qa is None and "No documents to index" in app.status() and "Documents below" in app.status()
+    assert app.qa is None and "No documents to index" in app.status() and "Add documents under Documents&#46;" in app.status()
     assert examples_for(app.qa) == []
     import gradio as gr
 
@@ -228,6 +238,7 @@ def test_the_chat_starts_on_an_empty_folder_and_indexes_the_first_upload(tmp_pat
     assert pairs and kept == ""
     state, message, _ = app.add_documents(None, progress=None)  # later updates go through the engine
     assert "embedded 0 chunks in" in message and "Index updated: 1 document" in message.replace("&#58;", ":")
+    assert message.startswith("No file was chosen, so the index was brought in line with the folder&#46;")
 
 
 def test_examples_are_offered_over_the_seed_article_only(seed_index, tmp_path, embedder):
@@ -275,6 +286,17 @@ def test_in_a_real_browser(hostile_app):
         assert "1,364 kilometres" in page.locator("details[open] mark").last.inner_text()
         screenshot = ARTIFACTS / "chat.png"
         page.screenshot(path=str(screenshot), full_page=True)
+        phone = browser.new_page(viewport={"width": 390, "height": 844})  # a reply taller than the chat
+        phone.goto(url)
+        phone.get_by_placeholder("Ask a question about the documents").fill("Who is Armenia's Prime Minister?")
+        phone.get_by_role("button", name="Ask").click()
+        phone.wait_for_selector("details[open] mark", timeout=60_000)
+        phone.wait_for_timeout(500)
+        top = phone.evaluate("""() => {
+            const rows = document.querySelectorAll('#chat .message-row.user-row');
+            return rows[rows.length - 1].getBoundingClientRect().top - document.querySelector('#chat').getBoundingClientRect().top;
+        }""")
+        assert 0 <= top < 60, f"the question is {top} px from the top of the chat"  # Gradio showed the reply's end
         browser.close()
     print(f"screenshot: {screenshot}")
     assert screenshot.stat().st_size > 10_000
