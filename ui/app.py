@@ -59,6 +59,18 @@ def literal(text: str) -> str:
     return "".join(f"&#{ord(c)};" if c in _ACTIVE else c for c in text).replace("\n", "<br>")
 
 
+def context(text: str, start: int, end: int) -> tuple[str, str]:
+    """The text shown before and after `text[start:end]`: at most CONTEXT_CHARS on each side, cut between words
+    (where a word runs over the limit, it is left out)."""
+    before, after = text[max(0, start - CONTEXT_CHARS) : start], text[end : end + CONTEXT_CHARS]
+    first, last = start - len(before), end + len(after)  # where the shown text begins and ends
+    if first > 0 and not (text[first - 1].isspace() or text[first].isspace()):  # cut inside a word: drop its rest
+        before = before[len(before.split(maxsplit=1)[0]) :] if before.strip() else ""
+    if last < len(text) and not (text[last].isspace() or text[last - 1].isspace()):
+        after = after[: len(after) - len(after.rsplit(maxsplit=1)[-1])] if after.strip() else ""
+    return before, after
+
+
 def render(answer: Answer, qa: Engine) -> str:
     """The reply: the answer, then each citation's title, file, score and the quote marked in its passage (the
     short answer in bold inside it);
@@ -74,8 +86,7 @@ def render(answer: Answer, qa: Engine) -> str:
         parts.append(f"<p><small>searching for: {literal(answer.query)}</small></p>")
     for number, citation in enumerate(answer.citations, 1):
         text = qa.store.document(citation.doc).text
-        before = text[max(0, citation.start - CONTEXT_CHARS) : citation.start]
-        after = text[citation.end : citation.end + CONTEXT_CHARS]
+        before, after = context(text, citation.start, citation.end)
         quote_before, short, quote_after = citation.parts()
         quote = f"{literal(quote_before)}<strong>{literal(short)}</strong>{literal(quote_after)}" if short != citation.quote else literal(short)
         parts.append(
@@ -89,8 +100,10 @@ def render(answer: Answer, qa: Engine) -> str:
         parts.append("<p>Closest passages:</p>")
         for passage in answer.passages[:3]:
             parts.append(
-                f"<details><summary>{literal(passage.title)} <small>{literal(passage.doc)}, characters "
-                f"{passage.start}-{passage.end}</small></summary><blockquote>{literal(passage.text)}</blockquote></details>"
+                f"<details><summary>{literal(passage.title)} <small>{literal(passage.doc)}, "
+                f"{_pages(qa.store.document(passage.doc).pages_of(passage.start, passage.end))}characters "
+                f"{passage.start}-{passage.end}, score {passage.score:.2f}</small></summary>"
+                f"<blockquote>{literal(passage.text)}</blockquote></details>"
             )
     return "\n".join(parts)
 

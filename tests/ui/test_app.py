@@ -18,6 +18,7 @@ from ui.app import (
     MIB,
     ChatApp,
     UploadRefused,
+    context,
     examples_for,
     launch,
     literal,
@@ -57,6 +58,23 @@ def test_literal_escapes_every_markup_character():
     shown = literal("<script>alert(1)</script> **b** $x$ [a](b)")
     assert "<" not in shown and "*" not in shown and "$" not in shown and "[" not in shown
     assert "&#60;script&#62;" in shown
+
+
+def test_the_context_around_a_quote_is_cut_between_words(monkeypatch):
+    monkeypatch.setattr(ui.app, "CONTEXT_CHARS", 10)
+    text = "alpha bravo charlie delta echo foxtrot golf"
+    start = text.index("delta")
+    assert context(text, start, start + len("delta")) == (" charlie ", " echo ")  # not "o charlie ", " echo foxt"
+    start = text.index("bravo")
+    assert context(text, start, start + len("bravo")) == ("alpha ", " charlie ")  # whole words are kept
+
+
+def test_closest_passages_show_their_score(hostile_app):
+    app, _ = hostile_app
+    answer = app.qa.answer("What is the capital of France?")
+    html = render(answer, app.qa)
+    closest = html.split("Closest passages:")[1]
+    assert not answer.found and f"score {answer.passages[0].score:.2f}" in closest.replace("&#46;", ".")
 
 
 def test_rendered_answer_marks_the_quote_and_keeps_document_markup_inert(hostile_app):
