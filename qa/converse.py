@@ -19,11 +19,15 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 
+#: "that" after a noun phrase ("the program that followed"): a relative pronoun, not one that points back.
+_RELATIVE_THAT = re.compile(r"(\b(?:the|a|an)\s+[\w-]+\s+)that\b", re.IGNORECASE)
+
 
 def refers_back(question: str) -> bool:
     """True for a question that needs an earlier turn: a pronoun or demonstrative ("When was it founded?"),
     an elliptical opening ("And Russia?", "What about Iran?") or at most one content word ("On what date?")."""
-    return bool(_REFERS_BACK.search(question)) or len(set(terms(question))) <= 1
+    without_relatives = _RELATIVE_THAT.sub(r"\1", question)  # "the program that followed X" points nowhere
+    return bool(_REFERS_BACK.search(without_relatives)) or len(set(terms(question))) <= 1
 
 
 @dataclass(frozen=True)

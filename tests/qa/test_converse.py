@@ -74,3 +74,14 @@ def test_short_follow_ups_are_answered_like_the_question_in_full(seed_engine):
             last = chat.ask(question)
         assert last.found and expected in last.text, (conversation, last.text, last.score)
         assert last.question == conversation[-1] and chat.history[-1][0] == conversation[-1]  # as asked, not as read
+
+
+def test_a_relative_that_does_not_point_back(seed_engine):
+    """"the program that followed ..." names its subject; before, the earlier turn's words were added to it."""
+    from qa.converse import refers_back
+
+    assert not refers_back("What was the program that followed Project Mercury?")
+    assert refers_back("When did he say that?") and refers_back("What was the name of that company?")
+    query = Expander(seed_engine.store).expand("Which is the organization that Armenia froze?",
+                                               [("Who delayed a trip to Armenia?", "President Zelenskyy")])
+    assert query.added == ()
