@@ -286,7 +286,10 @@ class ChatApp:
             # Not scrolled to the bottom of a long reply: SHOW_QUESTION brings the question and its answer into view.
             chat = gr.Chatbot(label="Chat", height=520, latex_delimiters=[], sanitize_html=True, buttons=[],
                               autoscroll=False, elem_id="chat")
-            pairs = gr.State([])
+            # The conversation is kept in the browser (localStorage), so that a reload brings it back.
+            key = hashlib.sha256(str(self.index.resolve()).encode()).hexdigest()[:12]
+            pairs = gr.BrowserState([], storage_key=f"qa-history-{key}")
+            shown = gr.BrowserState([], storage_key=f"qa-chat-{key}")
             with gr.Row():
                 question = gr.Textbox(label="Question", placeholder="Ask a question about the documents",
                                       show_label=False, scale=8)
@@ -295,7 +298,7 @@ class ChatApp:
             if examples:
                 chosen = gr.Examples(examples, inputs=question, label="Examples (click one to ask it)")
                 chosen.load_input_event.then(self.respond, [question, chat, pairs], [chat, pairs, question],
-                                             api_name=False).then(None, js=SHOW_QUESTION)
+                                             api_name=False).then(lambda m: m, chat, shown).then(None, js=SHOW_QUESTION)
             with gr.Accordion("Documents", open=self.qa is None):  # open while there is none yet
                 files = gr.File(label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)})", file_count="multiple",
                                 file_types=list(SUPPORTED_SUFFIXES), type="filepath")
@@ -306,9 +309,10 @@ class ChatApp:
             state = gr.Markdown(self.status(), elem_id="status")
             # One listener for both: a second Enter or click while a question is answered is ignored.
             gr.on([question.submit, ask.click], self.respond, [question, chat, pairs], [chat, pairs, question],
-                  api_visibility="private", trigger_mode="once").then(None, js=SHOW_QUESTION)
-            chat.clear(lambda: [], None, pairs, api_name=False)  # a cleared chat starts without history
-            page.load(self.status, None, state, api_name=False)  # the index as it is now
+                  api_visibility="private", trigger_mode="once").then(lambda m: m, chat, shown, api_name=False) \
+                .then(None, js=SHOW_QUESTION)
+            chat.clear(lambda: ([], []), None, [pairs, shown], api_name=False)  # a cleared chat starts without history
+            page.load(lambda saved: (self.status(), saved), shown, [state, chat], api_name=False)  # the index as it is now
             add.click(self.add_documents, [files], [state, message, files], api_name=False)
             rebuild.click(self.rebuild, None, [state, message], api_name=False)
             gr.api(self.ask, api_name="ask")

@@ -315,6 +315,12 @@ def test_in_a_real_browser(hostile_app):
             return rows[rows.length - 1].getBoundingClientRect().top - document.querySelector('#chat').getBoundingClientRect().top;
         }""")
         assert 0 <= top < 60, f"the question is {top} px from the top of the chat"  # Gradio showed the reply's end
+        phone.reload()  # the conversation comes back, and goes on with its history
+        phone.wait_for_selector("#chat .message-row.user-row", timeout=30_000)
+        phone.get_by_placeholder("Ask a question about the documents").fill("When did he freeze its CSTO participation?")
+        phone.get_by_role("button", name="Ask").click()
+        phone.wait_for_function("document.querySelectorAll('#chat .message-row.bot-row').length >= 2", timeout=60_000)
+        assert "Prime Minister" in phone.locator("#chat .message-row.bot-row").last.inner_text()  # searched with it
         browser.close()
     print(f"screenshot: {screenshot}")
     assert screenshot.stat().st_size > 10_000
