@@ -105,8 +105,9 @@ def settings_of(config: IndexConfig, embedder: Embedder | None = None) -> dict:
     return settings
 
 
-def _reusable(previous: dict, config: IndexConfig, embedder: Embedder | None) -> str:
-    """Why the previous index can't be extended ("" when it can)."""
+def outdated_by(previous: dict, config: IndexConfig, embedder: Embedder | None) -> str:
+    """Why the index whose manifest is `previous` can't be extended with `config`'s settings ("" when it can):
+    the next build embeds everything again."""
     wanted = settings_of(config, embedder)
     if previous.get("model") != wanted["model"]:
         return f"model changed from {previous.get('model')!r} to {wanted['model']!r}"
@@ -196,7 +197,7 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
     if rebuild:
         reason = "asked for"
     elif manifest is not None:
-        reason = _reusable(manifest, config, embedder)
+        reason = outdated_by(manifest, config, embedder)
     previous = None
     if manifest is not None and not reason:
         # A title read differently (by a newer version) is written again, with no document embedded again; a text

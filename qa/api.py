@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from index.build import BuildSummary, build
+from index.build import BuildSummary, build, outdated_by
 from index.documents import DOCUMENT_SUFFIXES, fingerprint, read_file
 from index.errors import DocsError, StoreError
 from index.embedding import Embedder, resolve_device
@@ -23,6 +24,10 @@ from qa.retrieve import Passage, Retriever
 from qa.span import SpanReader
 
 History = list[tuple[str, str]]
+
+
+class SettingsWarning(UserWarning):
+    """An index built with other settings than the engine's (chunk sizes, embedding precision) is used as it is."""
 #: File types a documents folder is read for.
 SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
 #: How often answer() looks at the documents folder for changes since the build.
@@ -69,6 +74,11 @@ class Engine:
         self.built = None if Store.exists(self.index) else build(self.docs, self.index, index_config, embedder=self.embedder)
         self.store = Store.load(self.index, self.docs)
         self._check_model()
+        outdated = outdated_by(self.store.manifest, index_config, self.embedder)
+        if outdated:
+            warnings.warn(f"The index at {self.index} was built with other settings ({outdated}): it is used as it "
+                          "is, and its next update embeds everything again with this engine's.", SettingsWarning,
+                          stacklevel=2)
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = make_reader(self.config, self.store, reader_model)
         self.expander = Expander(self.store)

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -252,6 +253,8 @@ def run_chat(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from qa.errors import QuestionError
+
+    warnings.formatwarning = lambda message, *_, **__: f"qa: {message}\n"  # one line, as the errors are
 
     commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "calibrate": run_calibrate,
                 "train-reader": run_train_reader, "chat": run_chat}

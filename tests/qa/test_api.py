@@ -308,3 +308,12 @@ def test_a_chat_takes_an_index_folder_as_answer_does(seed_index):
     docs, index = seed_index
     chat = Chat(index, docs)
     assert chat.ask("Who is Armenia's Prime Minister?").found and chat.history
+
+
+def test_an_index_built_with_other_settings_is_used_with_a_warning(seed_index, embedder):
+    from qa import IndexConfig, QAConfig
+    from qa.api import SettingsWarning
+
+    with pytest.warns(SettingsWarning, match="built with other settings \\(chunker settings changed .*next update"):
+        qa = Engine(*seed_index, QAConfig(index=IndexConfig(chunk_tokens=100, overlap_tokens=20)), embedder=embedder)
+    assert qa.answer("Who is Armenia's Prime Minister?").found
