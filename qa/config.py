@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +15,11 @@ from qa.retrieve import FusionWeights
 #: The readers a QAConfig can name: short answers (span) or whole sentences (sentence).
 READERS = ("span", "sentence")
 
-#: The seed corpus that ships with the project.
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+#: The seed corpus that ships with the project: seeds/ beside the packages (a clone, an editable install), else
+#: where a wheel puts it (`[tool.setuptools.data-files]` in pyproject.toml).
+SEEDS = next((folder for folder in (Path(__file__).resolve().parent.parent / "seeds",
+                                    Path(sys.prefix) / "share" / "qa" / "seeds") if folder.is_dir()),
+             Path(__file__).resolve().parent.parent / "seeds")
 
 
 def default_docs() -> Path:
