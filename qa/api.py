@@ -24,14 +24,14 @@ from qa.retrieve import Passage, Retriever
 from qa.span import SpanReader
 
 History = list[tuple[str, str]]
-
-
-class SettingsWarning(UserWarning):
-    """An index built with other settings than the engine's (chunk sizes, embedding precision) is used as it is."""
 #: File types a documents folder is read for.
 SUPPORTED_SUFFIXES = DOCUMENT_SUFFIXES
 #: How often answer() looks at the documents folder for changes since the build.
 STALE_CHECK_SECONDS = 2.0
+
+
+class SettingsWarning(UserWarning):
+    """An index built with other settings than the engine's (chunk sizes, embedding precision) is used as it is."""
 
 
 def unreadable(path: Path) -> str:
