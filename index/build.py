@@ -23,6 +23,7 @@ from index.documents import (
     Document,
     Skipped,
     fingerprint,
+    not_an_index,
     read_folder,
 )
 from index.embedding import Embedder, configured_precision
@@ -161,13 +162,8 @@ def build_lock(index_dir: Path):
     """Hold the index folder's build lock; a second build waits for the first (and says so)."""
     if index_dir.exists() and not index_dir.is_dir():
         raise StoreError(f"{index_dir} is a file, not an index folder: pass a folder with --index.")
-    if index_dir.is_dir() and not Store.exists(index_dir):
-        held = sorted(path.name for path in index_dir.iterdir() if path.suffix.lower() in DOCUMENT_SUFFIXES)
-        if held:
-            raise StoreError(
-                f"{index_dir} holds documents ({', '.join(held[:3])}{' ...' if len(held) > 3 else ''}), not an index: "
-                "pass a new or empty folder as the index, and this one as the documents folder."
-            )
+    if not Store.exists(index_dir) and (refusal := not_an_index(index_dir)):
+        raise StoreError(refusal)
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK, "a") as lock:
         try:

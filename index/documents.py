@@ -58,6 +58,22 @@ def read_document(path: Path, doc_id: str) -> tuple[Document, str]:
     return document, extracted.note
 
 
+def documents_held(folder: Path) -> list[str]:
+    """The names of the documents directly in `folder` (none when it is not a folder)."""
+    if not folder.is_dir():
+        return []
+    return sorted(path.name for path in folder.iterdir() if path.suffix.lower() in DOCUMENT_SUFFIXES)
+
+
+def not_an_index(folder: Path) -> str:
+    """Why `folder`, which holds documents, is refused as an index folder ("" when it holds none)."""
+    held = documents_held(folder)
+    if not held:
+        return ""
+    return (f"{folder} holds documents ({', '.join(held[:3])}{' ...' if len(held) > 3 else ''}), not an index: "
+            "pass it as the documents folder (--docs), and a new or empty folder as the index (--index).")
+
+
 def document_paths(folder: Path, others: Counter | None = None) -> dict[str, Path]:
     """Every readable document under `folder`, recursively, by id; hidden files and folders are skipped. Files
     of other types are counted by suffix in `others`, when given."""

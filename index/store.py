@@ -33,7 +33,7 @@ import numpy as np
 
 from index.chunking import Chunk
 from index.dense import dense_kind, make_dense, searchable
-from index.documents import Document
+from index.documents import Document, not_an_index
 from index.errors import StoreError
 from index.lexical import LexicalIndex
 from index.rows import RowFile
@@ -226,6 +226,11 @@ class Store:
         manifest lists is there at its size; an index saved before sizes were recorded is not checked)."""
         return _damage(Path(index_dir) / (Path(index_dir) / POINTER).read_text().strip(), manifest)
 
+    @staticmethod
+    def missing(index_dir: Path, docs: Path | str) -> str:
+        """What to do when `index_dir` holds no index: build it from `docs`, unless it is a documents folder."""
+        return not_an_index(Path(index_dir)) or f"No index at {index_dir}: build it with `qa index --docs {docs} --index {index_dir}`."
+
     @classmethod
     def load(cls, index_dir: Path, docs: Path | str = "DOCS") -> Store:
         """The index saved in `index_dir`; a StoreError says how to fix a missing or damaged one (with the command
@@ -233,7 +238,7 @@ class Store:
         (and removes the one being read) meanwhile is not damage: the new generation is read."""
         index_dir = Path(index_dir)
         if not cls.exists(index_dir):
-            raise StoreError(f"No index at {index_dir}: build it with `qa index --docs {docs} --index {index_dir}`.")
+            raise StoreError(cls.missing(index_dir, docs))
         for attempt in range(1, LOAD_ATTEMPTS + 1):
             pointer = (index_dir / POINTER).read_text().strip()
             try:

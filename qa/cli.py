@@ -123,7 +123,7 @@ def _engine(args: argparse.Namespace):
 
     docs, index, may_build = _paths(args)
     if not may_build and not Store.exists(index):
-        raise IndexingError(f"No index at {index}: build it with `qa index --docs {docs} --index {index}`.")
+        raise IndexingError(Store.missing(index, docs))
     return engine(docs, index)
 
 

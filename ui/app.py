@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import threading
 from argparse import ArgumentTypeError
 from pathlib import Path
@@ -298,7 +299,7 @@ class ChatApp:
             if examples:
                 chosen = gr.Examples(examples, inputs=question, label="Examples (click one to ask it)")
                 chosen.load_input_event.then(self.respond, [question, chat, pairs], [chat, pairs, question],
-                                             api_name=False).then(lambda m: m, chat, shown).then(None, js=SHOW_QUESTION)
+                                             api_name=False).then(lambda m: m, chat, shown, api_name=False).then(None, js=SHOW_QUESTION)
             with gr.Accordion("Documents", open=self.qa is None):  # open while there is none yet
                 files = gr.File(label=f"Add documents ({', '.join(SUPPORTED_SUFFIXES)})", file_count="multiple",
                                 file_types=list(SUPPORTED_SUFFIXES), type="filepath")
@@ -334,6 +335,22 @@ def launch(docs=None, index=None, host: str = "127.0.0.1", port: int = 7860, aut
         if not (user and password):
             raise ValueError("--auth must look like user:password, with neither the user nor the password empty")
         credentials = (user, password)
+    refuse_taken_port(host, port)  # before the model loads: a port in use is said at once, in our words
     page = ChatApp(docs, index).blocks()
-    print(f"qa chat at http://{host}:{port}", flush=True)
-    page.launch(server_name=host, server_port=port, auth=credentials, show_error=False, quiet=True)
+    page.launch(server_name=host, server_port=port, auth=credentials, show_error=False, quiet=True,
+                prevent_thread_lock=True)
+    print(f"qa chat at http://{host}:{port}", flush=True)  # once it is served there
+    page.block_thread()
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """Raise OSError, saying to pass another --port, when `port` on `host` cannot be listened on."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is not "in use"
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise OSError(f"Port {port} on {host} can't be used ({error.strerror}): another program is serving "
+                          f"there; pass another port, for example --port {port + 1 if port < 65535 else port - 1}."
+                          ) from None

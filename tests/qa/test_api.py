@@ -204,7 +204,7 @@ def test_a_documents_folder_given_as_the_index_is_refused_untouched(tmp_path, em
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "acme.txt").write_text("The Acme factory opened in 1921.\n")
-    with pytest.raises(StoreError, match="holds documents \\(acme.txt\\), not an index: pass a new or empty folder"):
+    with pytest.raises(StoreError, match="holds documents \\(acme.txt\\), not an index: pass it as the documents folder"):
         build(tmp_path / "elsewhere", docs, embedder=embedder)
     assert sorted(path.name for path in docs.iterdir()) == ["acme.txt"]
 

@@ -69,6 +69,16 @@ def test_missing_index_says_how_to_build_it(seed_index, tmp_path, capsys):
     assert "qa index" in error and "Traceback" not in error
 
 
+def test_a_documents_folder_given_as_the_index_is_named_as_such(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "acme.txt").write_text("The Acme factory opened in 1921.\n")
+    assert main(["ask", "When did the factory open?", "--index", str(docs)]) == 1
+    error = capsys.readouterr().err
+    assert f"{docs} holds documents (acme.txt), not an index: pass it as the documents folder (--docs)" in error
+    assert "seeds" not in error and error.count("\n") == 1
+
+
 def test_unreadable_index_says_how_to_rebuild_it(seed_index, tmp_path, capsys):
     import shutil
 

@@ -101,6 +101,14 @@ def test_api_answers_through_gradio_client(hostile_app):
     assert text[citation["start"] : citation["end"]] == citation["quote"] and "Nikol Pashinyan" in citation["quote"]
 
 
+def test_the_api_has_one_endpoint(hostile_app):
+    from gradio_client import Client
+
+    _, url = hostile_app
+    api = Client(url, verbose=False).view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/ask"] and not api["unnamed_endpoints"]
+
+
 def test_api_reports_a_bad_question_to_the_client(hostile_app):
     from gradio_client import Client
 
@@ -150,6 +158,18 @@ def test_auth_needs_a_user_and_a_password(auth, monkeypatch, capsys):
     assert main(["chat", "--host", "0.0.0.0", "--auth", auth]) == 1
     error = capsys.readouterr().err
     assert "--auth must look like user:password" in error and "empty" in error and error.count("\n") == 1
+
+
+def test_a_port_in_use_is_said_before_the_chat_starts(monkeypatch, capsys):
+    monkeypatch.setattr(ui.app, "ChatApp", refuse_to_serve)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["chat", "--port", str(port)]) == 1
+    out, error = capsys.readouterr()
+    assert f"Port {port} on 127.0.0.1 can't be used" in error and "--port" in error and error.count("\n") == 1
+    assert "GRADIO" not in error and "qa chat at" not in out
 
 
 @pytest.mark.parametrize("setting", ["abc", "-1", "0", "nan"])
