@@ -18,10 +18,10 @@ from index.wording import counted
 from qa.config import QAConfig, folders
 from qa.converse import Expander, Query
 from qa.errors import QuestionError
-from qa.read import Answer, Reader, SentenceReader
+from qa.read import Answer, Reader, ReaderWeights, SentenceReader
 from qa.reader_model import ReaderModel
 from qa.retrieve import Passage, Retriever
-from qa.span import SpanReader
+from qa.span import SpanReader, SpanWeights
 
 History = list[tuple[str, str]]
 #: File types a documents folder is read for.
@@ -48,10 +48,12 @@ def load_reader_model(config: QAConfig) -> ReaderModel:
 def make_reader(config: QAConfig, store: Store, model: ReaderModel | None = None) -> Reader:
     """The reader the configuration names: short spans (the default; `model`, else the configured one, loaded)
     or whole sentences."""
+    weights = ReaderWeights.load(config.reader_weights)
     if config.reader == "sentence":
-        return SentenceReader(store, config.read_passages, config.threshold)
-    sentences = SentenceReader(store, config.read_passages)
-    return SpanReader(store, sentences, model or load_reader_model(config), config.read_windows, config.threshold)
+        return SentenceReader(store, config.read_passages, config.threshold, weights)
+    sentences = SentenceReader(store, config.read_passages, weights=weights)
+    return SpanReader(store, sentences, model or load_reader_model(config), config.read_windows, config.threshold,
+                      SpanWeights.load(config.reader_weights))
 
 
 class Engine:

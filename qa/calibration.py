@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,9 @@ from tqdm import tqdm
 
 from qa.api import Engine
 from qa.evaluate import Question
-from qa.read import FOUND_FEATURES, SELECT_FEATURES, WEIGHTS_FILE, Candidate, ReaderWeights, SentenceReader
+from qa.read import FOUND_FEATURES, SELECT_FEATURES, Candidate, ReaderWeights, SentenceReader
 from qa.retrieve import Passage
-from qa.span import SPAN_FOUND_FEATURES, SpanReader
+from qa.span import SPAN_FOUND_FEATURES, SpanReader, SpanWeights
 
 #: Negative sentences paired with each answering sentence when fitting the sentence choice.
 PAIRS_PER_POSITIVE = 8
@@ -107,7 +108,8 @@ def fit_found(engine: Engine, readings: list[Reading]) -> tuple[dict[str, float]
 def off_topic_threshold(rows: np.ndarray, weights: np.ndarray, off_topic: np.ndarray) -> float:
     """The lowest probability (rounded up to 0.01) that refuses OFF_TOPIC_REFUSED of the off-topic rows."""
     if not off_topic.any():
-        raise ValueError("The found-score questions need off-topic ones (about documents not in the index).")
+        raise ValueError("The found-score questions need off-topic ones: questions whose `doc` is not in the "
+                         "index (ask one set's questions of another documents folder, as README's Calibration does).")
     probability = 1 / (1 + np.exp(-rows[off_topic] @ weights))
     return math.ceil(100 * float(np.quantile(probability, OFF_TOPIC_REFUSED))) / 100
 
@@ -165,18 +167,30 @@ def require_both(answerable: list) -> None:
         raise ValueError("The found-score questions need both answerable and unanswerable questions.")
 
 
+#: Fewer found-score questions than this get a warning: a found score and threshold fitted on them do not hold.
+FEW_QUESTIONS = 200
+
+
 def calibrate(
     found_sets: list[tuple[Engine, list[Question]]],
     select: tuple[Engine, list[Question]] | None = None,
-    out: Path = WEIGHTS_FILE,
+    *,
+    out: Path,
 ) -> dict:
     """With `select`, fit the sentence choice on its answerable questions, then the sentence found score and
-    its threshold on the found sets together (they must hold unanswerable or off-topic questions too);
-    without, keep the sentence reader's weights that the engines loaded. Then, when the engines read spans,
-    fit the span reader's found score on the same sets; write all to `out`."""
+    its threshold on the found sets together (they must hold answerable and unanswerable questions, and
+    off-topic ones: the threshold refuses OFF_TOPIC_REFUSED of them); without, keep the sentence reader's
+    weights that the engines loaded. Then, when the engines read spans, fit the span reader's found score on
+    the same sets, else keep the loaded one. Write all to `out` (a new file unless named: answer with it by
+    QA_READER_WEIGHTS or `QAConfig.reader_weights`)."""
     span_model = next((e.reader.model for e, _ in found_sets if isinstance(e.reader, SpanReader)), None)
     if select is None and span_model is None:
         raise ValueError("Nothing to fit: give questions for the sentence choice (--select), or use the span reader.")
+    asked = sum(len(questions) for _, questions in found_sets)
+    if asked < FEW_QUESTIONS:
+        warnings.warn(f"Fitting the found score on {asked} questions: fewer than {FEW_QUESTIONS} give a score and "
+                      "threshold that do not hold; use a few hundred, answerable, unanswerable and off-topic.",
+                      stacklevel=2)
     if select is not None:
         weights = fit_sentences(select, found_sets)
     else:
@@ -187,6 +201,8 @@ def calibrate(
             reader = sentence_reader(engine, ReaderWeights(**weights))
             engine.reader = SpanReader(engine.store, reader, span_model, engine.config.read_windows)
         weights["span"] = fit_span(found_sets)
+    else:
+        weights["span"] = asdict(SpanWeights.load(found_sets[0][0].config.reader_weights))
     Path(out).write_text(json.dumps(weights, indent=2) + "\n", encoding="utf-8")
     return weights
 

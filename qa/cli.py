@@ -80,9 +80,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                            help="documents folder and answerable questions for the sentence choice (without it, the "
                                 "sentence reader's weights are kept and only the span reader's found score is fitted)")
     calibrate.add_argument("--found", nargs=2, metavar=("DOCS", "QUESTIONS"), action="append", required=True,
-                           help="documents folder and questions for the found score; questions with no answers, "
-                                "or about a document not in DOCS, are unanswerable (repeatable)")
-    calibrate.add_argument("--out", help="weights file to write (default: the one the reader loads)")
+                           help="documents folder and questions for the found score (repeatable). Questions with no "
+                                "answers are unanswerable; those whose doc is not in DOCS are off-topic, and some "
+                                "are needed: the threshold refuses 95%% of them")
+    calibrate.add_argument("--out", required=True,
+                           help="weights file to write; answer with it by QA_READER_WEIGHTS=FILE "
+                                "(qa/reader_weights.json replaces the shipped weights)")
 
     train = commands.add_parser("train-reader", help="fine-tune the span reader on SQuAD-format files")
     train.add_argument("data", nargs="+", help="SQuAD JSON training files")
@@ -209,8 +212,10 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
+        width = max(map(len, metrics)) + 1
         for name, value in metrics.items():
-            print(f"{name:>22}: {value:.4f}" if isinstance(value, float) else f"{name:>22}: {value}")
+            label = f"{name}:".ljust(width)
+            print(f"{label} {value:.4f}" if isinstance(value, float) else f"{label} {value}")
     return 0
 
 
@@ -218,12 +223,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from qa.api import engine
     from qa.calibration import calibrate
     from qa.evaluate import read_questions
-    from qa.read import WEIGHTS_FILE
 
     weights = calibrate(
         [(engine(docs), read_questions(questions)) for docs, questions in args.found],
         (engine(args.select[0]), read_questions(args.select[1])) if args.select else None,
-        Path(args.out) if args.out else WEIGHTS_FILE,
+        out=Path(args.out),
     )
     print(json.dumps(weights, indent=2))
     return 0
@@ -252,7 +256,7 @@ def run_chat(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    from qa.errors import QuestionError
+    from qa.errors import QuestionError, QuestionsFileError
 
     warnings.formatwarning = lambda message, *_, **__: f"qa: {message}\n"  # one line, as the errors are
 
@@ -260,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                 "train-reader": run_train_reader, "chat": run_chat}
     try:
         return commands[args.command](args)
-    except (QuestionError, DocsError, HistoryError) as error:
+    except (QuestionError, QuestionsFileError, DocsError, HistoryError) as error:
         print(f"qa: {error}", file=sys.stderr)
         return USAGE_ERROR
     except (IndexingError, OSError, ValueError) as error:

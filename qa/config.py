@@ -14,6 +14,8 @@ from qa.retrieve import FusionWeights
 
 #: The readers a QAConfig can name: short answers (span) or whole sentences (sentence).
 READERS = ("span", "sentence")
+#: The readers' fitted weights and thresholds that ship with the project (`qa calibrate` writes others).
+SHIPPED_WEIGHTS = Path(__file__).resolve().with_name("reader_weights.json")
 
 #: The seed corpus that ships with the project: seeds/ beside the packages (a clone, an editable install), else
 #: where a wheel puts it (`[tool.setuptools.data-files]` in pyproject.toml).
@@ -71,6 +73,8 @@ class QAConfig:
     reader: str = field(default_factory=lambda: os.environ.get("QA_READER", "span"))  # "span" or "sentence"
     reader_model: str = field(default_factory=lambda: os.environ.get("QA_READER_MODEL", str(SHIPPED_READER)))
     reader_runtime: str = field(default_factory=lambda: os.environ.get("QA_READER_RUNTIME", "auto"))  # see index.onnx_model
+    # The readers' weights and thresholds: a file `qa calibrate` wrote.
+    reader_weights: str = field(default_factory=lambda: os.environ.get("QA_READER_WEIGHTS", str(SHIPPED_WEIGHTS)))
     # Best sentences the span reader reads (each with the sentence before it).
     read_windows: int = field(default_factory=lambda: _whole_number("QA_READ_WINDOWS", 3))
 

@@ -3,3 +3,7 @@
 
 class QuestionError(ValueError):
     """The question is empty, blank or too long."""
+
+
+class QuestionsFileError(ValueError):
+    """A questions file (`qa eval`, `qa calibrate`) is missing, unreadable, empty or holds a bad record."""

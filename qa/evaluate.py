@@ -15,6 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from qa.api import Engine
+from qa.errors import QuestionsFileError
 
 RECALL_DEPTHS = (1, 5, 10)
 
@@ -34,30 +35,44 @@ class Question:
 
 def read_questions(path: Path | str, limit: int | None = None, gold: bool = False) -> list[Question]:
     """Records of a JSON-lines file: {"id", "question", "answers": [...], ...}; with `gold`, each must also name
-    its gold paragraph: "doc" and "paragraph". A ValueError names the file and line of a bad record."""
+    its gold paragraph: "doc" and "paragraph". A QuestionsFileError names the file (and the line of a bad
+    record)."""
     questions = []
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                questions.append(
-                    Question(
-                        str(record.get("id", number)), record["question"], list(record["answers"]), record.get("doc"),
-                        record.get("dialog_id"), int(record.get("turn", 0)), record.get("kind", ""),
-                    )
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}, line {number}: not a question record ({error})") from error
-            if gold and not (isinstance(record.get("doc"), str) and isinstance(record.get("paragraph"), int)):
-                raise ValueError(
-                    f'{path}, line {number}: --gold needs each question\'s gold paragraph: "doc" (its file in the '
-                    f'docs folder next to the questions file) and "paragraph" (its number in that file, from 0)'
-                )
-            if limit and len(questions) >= limit:
-                break
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise QuestionsFileError(f"No questions file at {path}: pass a JSON-lines file of questions.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise QuestionsFileError(f"The questions file {path} can't be read ({error}).") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            questions.append(_question(json.loads(line), number, gold))
+        except (ValueError, KeyError, TypeError) as error:
+            raise QuestionsFileError(f"{path}, line {number}: {error}") from None
+        if limit and len(questions) >= limit:
+            break
+    if not questions:
+        raise QuestionsFileError(f"{path} holds no questions: one JSON record a line, as README's `qa eval` says.")
     return questions
+
+
+def _question(record: dict, number: int, gold: bool) -> Question:
+    """One line's record as a Question; a ValueError says what is wrong with it."""
+    shape = 'not a question record: {"question": "...", "answers": ["...", ...], ...}'
+    if not isinstance(record, dict):
+        raise ValueError(shape)
+    question, answers = record.get("question"), record.get("answers")
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError(f'{shape} ("question" must be text)')
+    if not isinstance(answers, list) or not all(isinstance(answer, str) for answer in answers):
+        raise ValueError(f'{shape} ("answers" must be a list of strings, empty when unanswerable)')
+    if gold and not (isinstance(record.get("doc"), str) and isinstance(record.get("paragraph"), int)):
+        raise ValueError('--gold needs each question\'s gold paragraph: "doc" (its file in the docs folder next '
+                         'to the questions file) and "paragraph" (its number in that file, from 0)')
+    return Question(str(record.get("id", number)), question, answers, record.get("doc"), record.get("dialog_id"),
+                    int(record.get("turn", 0)), record.get("kind", ""))
 
 
 def normalize(text: str) -> str:

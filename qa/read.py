@@ -14,6 +14,7 @@ import numpy as np
 
 from index.store import Store
 from index.terms import terms
+from qa.config import SHIPPED_WEIGHTS
 from qa.retrieve import Passage
 
 from qa.converse import NOT_FOUND  # noqa: E402  (what a not-found answer says)
@@ -119,7 +120,6 @@ SELECT_FEATURES = (
 )
 #: Evidence the found/not-found score weighs: the best sentence's, and how clearly it beats the rest.
 FOUND_FEATURES = ("select", "margin", "cosine", "coverage", "passage_cosine", "passage_score", "bias")
-WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
 
 _WORD = re.compile(r"\w+")
 _ASKS_NUMBER = re.compile(r"\b(when|what year|which year|how many|how much|what percentage|how long|how old)\b")
@@ -154,9 +154,27 @@ class ReaderWeights:
     threshold: float  # answer when the found probability reaches this
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS_FILE) -> ReaderWeights:
+    def load(cls, path: Path | str = SHIPPED_WEIGHTS) -> ReaderWeights:
+        data = weights_file(path)
+        try:
+            return cls(data["select"], data["found"], data["threshold"])
+        except KeyError as missing:
+            raise ValueError(f"The reader weights {path} have no {missing}: write them with `qa calibrate --out "
+                             f"{path}`, or unset QA_READER_WEIGHTS for the shipped ones.") from None
+
+
+def weights_file(path: Path | str) -> dict:
+    """The JSON object in the reader weights file `path`; a ValueError says how to fix a missing or bad one."""
+    fix = f"write them with `qa calibrate --out {path}`, or unset QA_READER_WEIGHTS for the shipped ones"
+    try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["select"], data["found"], data["threshold"])
+    except FileNotFoundError:
+        raise ValueError(f"No reader weights at {path}: {fix}.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"The reader weights {path} can't be read ({error}): {fix}.") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"The reader weights {path} are not a JSON object: {fix}.")
+    return data
 
 
 class SentenceReader:

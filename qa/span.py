@@ -4,7 +4,6 @@ a no-answer score)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from index.store import Store
 from index.wordpieces import WordPieces
 from qa.converse import NOT_FOUND
 from qa.gaps import Gaps
-from qa.read import WEIGHTS_FILE, Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid
+from qa.config import SHIPPED_WEIGHTS
+from qa.read import Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid, weights_file
 from qa.reader_model import ReaderModel
 from qa.retrieve import Passage
 
@@ -175,9 +175,13 @@ class SpanWeights:
     threshold: float = 0.5
 
     @classmethod
-    def load(cls, path: Path = WEIGHTS_FILE) -> SpanWeights:
-        data = json.loads(Path(path).read_text(encoding="utf-8")).get("span", {})
-        return cls(**data)
+    def load(cls, path: Path | str = SHIPPED_WEIGHTS) -> SpanWeights:
+        data = weights_file(path).get("span", {})
+        try:
+            return cls(**data)
+        except TypeError:
+            raise ValueError(f"The span weights in {path} are not those `qa calibrate` writes: write them again with "
+                             f"`qa calibrate --out {path}`.") from None
 
 
 def _holding(ranking: Ranking, window: Window, span: Span) -> Candidate:

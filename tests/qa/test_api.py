@@ -209,6 +209,23 @@ def test_a_documents_folder_given_as_the_index_is_refused_untouched(tmp_path, em
     assert sorted(path.name for path in docs.iterdir()) == ["acme.txt"]
 
 
+def test_the_engine_answers_with_the_weights_file_it_is_given(seed_index, embedder, tmp_path, monkeypatch):
+    import json
+
+    from qa.config import SHIPPED_WEIGHTS, QAConfig
+
+    docs, index = seed_index
+    custom = json.loads(SHIPPED_WEIGHTS.read_text())
+    custom["threshold"], custom["span"]["threshold"] = 0.123, 0.456
+    (tmp_path / "custom.json").write_text(json.dumps(custom))
+    monkeypatch.setenv("QA_READER_WEIGHTS", str(tmp_path / "custom.json"))
+    engine = Engine(docs, index, QAConfig(), embedder=embedder)
+    assert (engine.reader.threshold, engine.reader.sentences.threshold) == (0.456, 0.123)
+    monkeypatch.setenv("QA_READER_WEIGHTS", str(tmp_path / "none.json"))
+    with pytest.raises(ValueError, match=f"No reader weights at {tmp_path / 'none.json'}: write them with `qa calibrate"):
+        Engine(docs, index, QAConfig(), embedder=embedder)
+
+
 def test_updating_an_engine_made_with_its_own_settings_leaves_the_shared_one(seed_index, embedder, monkeypatch):
     import qa.api as qa_api
     from qa import update

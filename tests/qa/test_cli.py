@@ -143,10 +143,39 @@ def test_chat_port_must_be_a_tcp_port(port, capsys):
 def test_eval_gold_needs_gold_paragraphs_and_says_so(tmp_path, capsys):
     questions = tmp_path / "questions.jsonl"
     questions.write_text(json.dumps({"id": "1", "question": "Who?", "answers": ["Nikol Pashinyan"]}) + "\n")
-    assert main(["eval", "--gold", "--questions", str(questions)]) == 1
+    assert main(["eval", "--gold", "--questions", str(questions)]) == 2
     error = capsys.readouterr().err
     assert f"{questions}, line 1: --gold needs" in error and '"doc"' in error and '"paragraph"' in error
     assert error.count("\n") == 1
+
+
+@pytest.mark.parametrize("content, reason", [
+    (None, "No questions file at"), ("", "holds no questions"),
+    ('{"question": "Who?", "answers": "Nikol Pashinyan"}\n', 'line 1: not a question record'),
+    ('{"question": "Who?", "answers": ["me"]}\n[1, 2]\n', "line 2: not a question record"),
+    ('{"question": 7, "answers": []}\n', '"question" must be text'),
+])
+def test_a_bad_questions_file_is_a_usage_error_said_before_any_model_loads(content, reason, tmp_path, capsys,
+                                                                           monkeypatch):
+    import qa.api
+
+    monkeypatch.setattr(qa.api, "Engine", lambda *args, **kwargs: pytest.fail("an engine was made"))
+    questions = tmp_path / "questions.jsonl"
+    if content is not None:
+        questions.write_text(content)
+    assert main(["eval", "--questions", str(questions), "--index", str(tmp_path / "index")]) == 2
+    error = capsys.readouterr().err
+    assert reason in error and error.count("\n") == 1
+
+
+def test_eval_prints_its_figures_in_one_column(seed_index, capsys):
+    docs, index = seed_index
+    dialogs = ROOT / "tests" / "data" / "dialogs_seed.jsonl"
+    assert main(["eval", "--docs", str(docs), "--index", str(index), "--questions", str(dialogs), "--limit", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 5 and lines[0].startswith("dialogs:")
+    columns = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in lines}  # where each value starts
+    assert len(columns) == 1, lines
 
 
 def test_training_needs_a_folder_for_its_weights(capsys):
