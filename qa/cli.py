@@ -113,7 +113,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
     chat = commands.add_parser("chat", help="open the web chat")
     _add_location(chat)
-    chat.add_argument("--host", default="127.0.0.1")
+    chat.add_argument("--host", default="127.0.0.1",
+                      help="address to serve on (default 127.0.0.1: this machine only; any other needs --auth)")
     chat.add_argument("--port", type=positive(int, most=LAST_PORT), default=7860,
                       help=f"TCP port, 1 to {LAST_PORT} (default 7860)")
     chat.add_argument("--auth", help="user:password required to use the chat (default: $QA_AUTH)")

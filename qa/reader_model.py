@@ -140,6 +140,7 @@ def pretrained(location: str) -> tuple[object, object]:
     its weights are stored: transformers loads the stored precision (torch-fp16 halves the model afterwards)."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
+    quiet_transformers()  # a base model's load report (no span head yet, an unused pooler) is expected, not news
     return AutoTokenizer.from_pretrained(location), AutoModelForQuestionAnswering.from_pretrained(location).float()
 
 

@@ -258,6 +258,8 @@ def train(settings: TrainingSettings, out: Path = SHIPPED_READER, evaluate_on: P
     rng = random.Random(settings.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tokenizer, model = load_shipped(Path(settings.start)) if settings.start else base_model(settings.base)
+    print(f"Training from {settings.start}" if settings.start else
+          f"Training from {settings.base}: its encoder, with a new span head (start and end logits)", flush=True)
     started_from = json.loads((Path(settings.start) / MANIFEST).read_text()) if settings.start else None
     for name, parameter in model.named_parameters():
         parameter.requires_grad = name not in FROZEN

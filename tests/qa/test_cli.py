@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -176,6 +177,16 @@ def test_eval_prints_its_figures_in_one_column(seed_index, capsys):
     assert len(lines) > 5 and lines[0].startswith("dialogs:")
     columns = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in lines}  # where each value starts
     assert len(columns) == 1, lines
+
+
+@pytest.mark.parametrize("command", ["index", "ask", "eval", "calibrate", "train-reader", "chat"])
+def test_every_option_says_what_it_does(command, capsys):
+    with pytest.raises(SystemExit):
+        parse([command, "--help"])
+    lines = capsys.readouterr().out.split("options:")[1].splitlines()[1:]
+    for line, following in zip(lines, [*lines[1:], ""]):
+        option = re.fullmatch(r"  (-\w, )?--[\w-]+( [A-Z_]+)*( [A-Z_]+ [A-Z_]+)?", line)
+        assert not (option and not following.startswith(" " * 8)), f"{line.strip()} has no help"
 
 
 def test_training_needs_a_folder_for_its_weights(capsys):

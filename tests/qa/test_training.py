@@ -111,7 +111,10 @@ def test_labels_point_at_the_answer_tokens_in_every_window():
     assert any(w["start_positions"] == 0 == w["end_positions"] for w in windows)  # the others point at [CLS]
 
 
-def test_a_few_cpu_steps_save_a_reader_that_loads_and_reads(squad_file, tmp_path):
+def test_a_few_cpu_steps_save_a_reader_that_loads_and_reads(squad_file, tmp_path, capfd):
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_warning()  # as in a fresh process: the base model's load report would show
     eval_dir = tmp_path / "eval"
     (eval_dir / "docs").mkdir(parents=True)
     (eval_dir / "docs" / "armenia.txt").write_text("\n\n".join(CONTEXTS))
@@ -120,6 +123,8 @@ def test_a_few_cpu_steps_save_a_reader_that_loads_and_reads(squad_file, tmp_path
     (eval_dir / "questions.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     settings = TrainingSettings(batch_size=2, max_steps=2, max_length=64, stride=16, data=[str(squad_file)])
     result = train(settings, tmp_path / "reader", eval_dir / "questions.jsonl")
+    out, err = capfd.readouterr()
+    assert "LOAD REPORT" not in out + err and "with a new span head" in out
     assert result["steps"] == 2 and result["questions"] == 1 and 0 <= result["f1"] <= 100
     manifest = json.loads((tmp_path / "reader" / MANIFEST).read_text())
     assert manifest["trained"]["steps"] == 2 and manifest["measured"]["questions"] == 1
