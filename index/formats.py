@@ -176,7 +176,7 @@ def read_pdf(data: bytes) -> Extracted:
     except Exception as error:  # pypdf raises many kinds on damaged files
         raise Unreadable(f"damaged PDF ({type(error).__name__}: {error})") from None
     pages, parts, position = [], [], 0
-    for text in _without_running_lines(texts):
+    for text in _dehyphenated(_without_running_lines(texts)):
         pages.append((position, position + len(text)))
         parts.append(text)
         position += len(text) + 1
@@ -213,6 +213,28 @@ def _without_running_lines(pages: list[str]) -> list[str]:
     return ["\n".join(line for i, line in enumerate(page)
                       if i not in rows or not (_shape(line) in running or _PAGE_NUMBER.fullmatch(line.strip())))
             .strip() for page, rows in zip(lines, edges)]
+
+
+#: A word broken at a line's end by a hyphen, and the lower-case rest of it on the next line ("invest-\nment").
+_BROKEN_WORD = re.compile(r"(\w[\w-]*)-\n([a-z][\w-]*)")
+
+
+def _dehyphenated(pages: list[str]) -> list[str]:
+    """The pages with words broken across lines made whole ("invest-\nment" is "investment"). The hyphen stays
+    (the line break goes) in a compound: one with another hyphen ("state-of-\nthe-art"), or one that the document
+    writes hyphenated elsewhere and never whole ("self-\nreported")."""
+    text = "\n".join(pages).lower()
+    whole, compounds = set(re.findall(r"\w+", text)), set(re.findall(r"\w+(?:-\w+)+", text))
+
+    def mended(match: re.Match) -> str:
+        first, rest = match.groups()
+        compound = f"{first}-{rest}"
+        chained = "-" in first or "-" in rest
+        if chained or (compound.lower() in compounds and f"{first}{rest}".lower() not in whole):
+            return compound
+        return first + rest
+
+    return [_BROKEN_WORD.sub(mended, page) for page in pages]
 
 
 def _shape(line: str) -> str:

@@ -208,6 +208,15 @@ def test_pdf_running_headers_and_page_numbers_go_and_sentences_cross_pages():
     assert document.pages_of(*crossing[0]) == [2, 3]
 
 
+def test_pdf_words_broken_across_lines_are_made_whole():
+    pages = ["Northwind's invest-\nment in rail grew. Its self-\nreported figures (self-reported since 2020)",
+             "are state-of-\nthe-art, Franco-\nPrussian in origin, and the invest-\nment is public."]
+    extracted = read_pdf(make_pdf(pages))
+    assert [extracted.text[s:e] for s, e in extracted.pages] == [
+        "Northwind's investment in rail grew. Its self-reported figures (self-reported since 2020)",
+        "are state-of-the-art, Franco-\nPrussian in origin, and the investment is public."]
+
+
 def test_a_pdf_title_that_is_a_file_name_is_not_used():
     from fpdf import FPDF
 
