@@ -45,6 +45,12 @@ POINTER = "CURRENT"
 LOAD_ATTEMPTS = 3
 
 
+def rebuilding(docs: Path | str, index_dir: Path | str) -> str:
+    """The command, and the Python call, that rebuild the index in `index_dir` from `docs`."""
+    return (f"`qa index --rebuild --docs {docs} --index {index_dir}` (in Python: "
+            f"`qa.build_index({str(docs)!r}, {str(index_dir)!r}, rebuild=True)`)")
+
+
 @dataclass(frozen=True)
 class Embedded:
     """A chunk's unit vector, and the spans (document offsets) and unit vectors of its sentences."""
@@ -250,7 +256,7 @@ class Store:
     @classmethod
     def _load(cls, index_dir: Path, folder: Path, docs: Path | str) -> Store:
         """The index in generation `folder` of `index_dir`."""
-        rebuild = f"rebuild it with `qa index --rebuild --docs {docs} --index {index_dir}`"
+        rebuild = f"rebuild it with {rebuilding(docs, index_dir)}"
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             if manifest.get("format_version") != FORMAT_VERSION:

@@ -2,7 +2,7 @@
 
 from index.config import IndexConfig
 from index.errors import IndexingError, NoDocumentsError
-from qa.api import SUPPORTED_SUFFIXES, Chat, Engine, answer, engine, retrieve, update
+from qa.api import SUPPORTED_SUFFIXES, Chat, Engine, answer, build_index, engine, retrieve, update
 from qa.config import QAConfig
 from qa.errors import QuestionError
 from qa.read import Answer, Citation
@@ -22,6 +22,7 @@ __all__ = [
     "QAConfig",
     "QuestionError",
     "answer",
+    "build_index",
     "engine",
     "retrieve",
     "update",

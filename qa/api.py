@@ -9,10 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from index.build import BuildSummary, build, outdated_by
+from index.config import IndexConfig
 from index.documents import DOCUMENT_SUFFIXES, fingerprint, read_file
 from index.errors import DocsError, StoreError
 from index.embedding import Embedder, resolve_device
-from index.store import Store
+from index.store import Store, rebuilding
 from index.terms import terms
 from index.wording import counted
 from qa.config import QAConfig, folders
@@ -113,7 +114,7 @@ class Engine:
             raise StoreError(
                 f"The index at {self.index} was built with the model {built_with!r} ({dimension} dimensions); "
                 f"this program uses {self.embedder.name!r} ({self.embedder.dimension} dimensions). Rebuild it with "
-                f"`qa index --rebuild --docs {self.docs} --index {self.index}`, or set QA_MODEL={built_with}."
+                f"{rebuilding(self.docs, self.index)}, or set QA_MODEL={built_with}."
             )
 
     def updated(self, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
@@ -242,6 +243,20 @@ def update(qa: Engine, rebuild: bool = False) -> tuple[Engine, BuildSummary]:
         if _engines.get(key) is qa:
             _engines[key] = fresh
     return fresh, summary
+
+
+def build_index(docs: Path | str | None = None, index: Path | str | None = None, rebuild: bool = False,
+                config: IndexConfig | None = None) -> BuildSummary:
+    """Build or update the index over `docs` as `qa index` does (the same defaults): only what changed is
+    embedded, a damaged index is rebuilt, and `rebuild=True` embeds everything again. Later `engine()` calls
+    load the new index. Returns what the build did (`print(summary)` gives `qa index`'s summary)."""
+    docs_path, index_path = folders(docs, index)
+    with _lock:  # the loaded model, unless other settings are asked for
+        shared = next(iter(_engines.values())).embedder if _engines and config is None else None
+    summary = build(docs_path, index_path, config, rebuild=rebuild, embedder=shared)
+    with _lock:
+        _engines.pop((docs_path.resolve(), index_path.resolve()), None)
+    return summary
 
 
 def _engine_for(index: Engine | Path | str | None, docs: Path | str | None) -> Engine:

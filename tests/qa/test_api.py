@@ -226,6 +226,24 @@ def test_the_engine_answers_with_the_weights_file_it_is_given(seed_index, embedd
         Engine(docs, index, QAConfig(), embedder=embedder)
 
 
+def test_a_damaged_index_is_rebuilt_from_python_as_its_message_says(seed_index, embedder, tmp_path):
+    import shutil
+
+    import qa
+    from index.errors import StoreError
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    shutil.copytree(seed_index[0], docs)
+    shutil.copytree(seed_index[1], index)
+    (index / (index / "CURRENT").read_text().strip() / "dense.faiss").unlink()
+    with pytest.raises(StoreError, match=re.escape(f"(in Python: `qa.build_index({str(docs)!r}, {str(index)!r}, "
+                                                   "rebuild=True)`)")):
+        Engine(docs, index, embedder=embedder)
+    summary = qa.build_index(docs, index)
+    assert "damaged" in summary.full_rebuild_reason
+    assert qa.answer("Who is Armenia's Prime Minister?", index=index, docs=docs).text == "Nikol Pashinyan"
+
+
 def test_updating_an_engine_made_with_its_own_settings_leaves_the_shared_one(seed_index, embedder, monkeypatch):
     import qa.api as qa_api
     from qa import update
