@@ -44,6 +44,20 @@ SHOW_QUESTION = """() => setTimeout(() => {
   while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
   if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 }, 100)"""
+#: Screen readers name each message by its text as shown: Gradio names it by the reply's HTML source
+#: ("bot's message: <p><strong>..."). Kept in step with the chat as it changes (answers, reloads, Clear).
+NAME_MESSAGES = """() => {
+  const chat = document.getElementById('chat');
+  if (!chat) return;
+  const name = () => chat.querySelectorAll('[data-testid=bot], [data-testid=user]').forEach(message => {
+    const who = message.dataset.testid === 'bot' ? "bot's message: " : "user's message: ";
+    const label = who + message.innerText.replace(/\\s+/g, ' ').trim();
+    if (message.getAttribute('aria-label') !== label) message.setAttribute('aria-label', label);
+  });
+  new MutationObserver(name).observe(chat, {subtree: true, childList: true, characterData: true,
+                                            attributes: true, attributeFilter: ['aria-label']});
+  name();
+}"""
 #: Characters of the passage shown on each side of a quoted span.
 CONTEXT_CHARS = 300
 #: Largest file accepted from the page, in MiB, unless the environment variable QA_MAX_UPLOAD_MB says otherwise.
@@ -314,6 +328,7 @@ class ChatApp:
                 .then(None, js=SHOW_QUESTION)
             chat.clear(lambda: ([], []), None, [pairs, shown], api_name=False)  # a cleared chat starts without history
             page.load(lambda saved: (self.status(), saved), shown, [state, chat], api_name=False)  # the index as it is now
+            page.load(None, js=NAME_MESSAGES)
             add.click(self.add_documents, [files], [state, message, files], api_name=False)
             rebuild.click(self.rebuild, None, [state, message], api_name=False)
             gr.api(self.ask, api_name="ask")

@@ -310,6 +310,9 @@ def test_in_a_real_browser(hostile_app):
         page.get_by_role("button", name="Ask").click()
         page.wait_for_function("document.querySelectorAll('details[open] mark').length >= 2", timeout=60_000)
         assert "Lake Sevan" in page.locator("details[open] mark").last.inner_text()
+        page.wait_for_timeout(200)
+        names = page.eval_on_selector_all("#chat [data-testid=bot]", "all => all.map(m => m.getAttribute('aria-label'))")
+        assert names[-1].startswith("bot's message: Lake Sevan") and "<p>" not in names[-1] and "<strong>" not in names[-1]
         assert "<script>window.pwned = 1</script>" in page.locator("body").inner_text()
         assert page.evaluate("window.pwned") is None
         page.get_by_text("Documents", exact=True).click()
