@@ -19,6 +19,12 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 
+#: A follow-up that asks the same of something else, named in a few words ("And the UK?", "What about Apollo 12?").
+_SAME_OF_ANOTHER = re.compile(r"^\s*(?:and|what about|how about)\s+([^?]{1,40}?)\s*\??\s*$", re.IGNORECASE)
+#: Words that make "And ..." a question of its own ("And when was it founded?"), not a thing put in another's place.
+_ASKS_ITSELF = frozenset("when what who whom whose where why how which did does do is was were are has have had can "
+                         "could will would it its he she they him her them this that".split())
+
 #: "that" after a noun phrase ("the program that followed"): a relative pronoun, not one that points back.
 _RELATIVE_THAT = re.compile(r"(\b(?:the|a|an)\s+[\w-]+\s+)that\b", re.IGNORECASE)
 
@@ -64,11 +70,15 @@ class Expander:
             if not refers_back(earlier_question):
                 break  # the question that set the topic
         asked = set(terms(question))
+        # "And the UK?" puts the UK in the place of the earlier questions' names and numbers: they are left out.
+        replaced = _replaces_names(question)
         rank_of: dict[str, tuple[int, str]] = {}  # stem -> (0 for the topic-setting question, else 1; word)
         for position, source in enumerate(earlier):
             rank = 0 if position == len(earlier) - 1 else 1
-            for word in _WORD.findall(source):
+            for index, word in enumerate(_WORD.findall(source)):
                 stems = terms(word)
+                if replaced and index and _names(word):
+                    continue
                 if stems and stems[0] not in asked and word.lower() not in STOPWORDS:
                     if rank < rank_of.get(stems[0], (2, ""))[0]:
                         rank_of[stems[0]] = (rank, word.rstrip(".,"))
@@ -78,3 +88,16 @@ class Expander:
         idf = dict(zip(stems, self.store.idf(stems).tolist()))
         ranked = sorted(stems, key=lambda stem: (rank_of[stem][0], -idf[stem]))
         return Query(question, tuple(rank_of[stem][1] for stem in ranked[: self.max_words]))
+
+
+def _replaces_names(question: str) -> bool:
+    """True for "And the UK?" or "What about Apollo 12?": a few words that name something else, in the place of
+    what the earlier questions named."""
+    same = _SAME_OF_ANOTHER.match(question)
+    words = _WORD.findall(same.group(1)) if same else []
+    return 0 < len(words) <= 4 and not {word.lower() for word in words} & _ASKS_ITSELF and any(map(_names, words))
+
+
+def _names(word: str) -> bool:
+    """True for a word that names something or counts: capitalized ("UK", "Apollo") or a number ("12")."""
+    return word[0].isupper() or word[0].isdigit()

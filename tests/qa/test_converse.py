@@ -25,6 +25,17 @@ def test_follow_up_gets_the_subject_of_the_topic_setting_question(seed_engine):
     assert {"foreign", "minister"} <= set(named.added) and "Ararat" not in named.added
 
 
+def test_and_another_name_takes_the_place_of_the_earlier_names(seed_engine):
+    expander = Expander(seed_engine.store)
+    turn = [("Did the CSTO act when Azerbaijan seized Armenian land?", "in Sept. 2023")]
+    replaced = expander.expand("And Russia?", turn)
+    assert "seized" in replaced.added and not {"CSTO", "Azerbaijan", "Armenian"} & set(replaced.added)
+    numbered = expander.expand("What about Apollo 12?", [("Who were the astronauts aboard Apollo 11?", "")])
+    assert "astronauts" in numbered.added and "11" not in numbered.added
+    asked = expander.expand("And when did Pashinyan say it?", turn)  # a question of its own keeps them
+    assert {"CSTO", "Azerbaijan"} <= set(asked.added)
+
+
 def test_unrelated_turns_leave_a_standalone_question_as_asked(seed_engine):
     query = Expander(seed_engine.store).expand("Who is Armenia's Prime Minister?", [("What is the capital of France?", "")])
     assert query.added == ()
