@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import warnings
@@ -86,6 +87,7 @@ class Engine:
         self.reader = make_reader(self.config, self.store, reader_model)
         self.expander = Expander(self.store)
         self._stale_checked = (-STALE_CHECK_SECONDS, False)
+        self._same_content: dict | None = None  # the folder's sizes and times last found to hold the indexed bytes
 
     def description(self) -> str:
         """One line on the index in use: its documents and chunks, model, last update and folder."""
@@ -97,15 +99,35 @@ class Engine:
 
     def stale(self) -> bool:
         """True when the documents folder changed (files added, removed, edited) since the index was built;
-        checked from file sizes and times, at most every STALE_CHECK_SECONDS."""
+        checked from file sizes and times, at most every STALE_CHECK_SECONDS. A file whose time changed but
+        not its content (touched, copied, checked out again) is read once to tell."""
         checked_at, stale = self._stale_checked
         if time.monotonic() - checked_at >= STALE_CHECK_SECONDS:
             try:
-                stale = fingerprint(self.docs) != self.store.manifest.get("files")
+                stamps = fingerprint(self.docs)
+                stale = stamps not in (self.store.manifest.get("files"), self._same_content) and self._edited(stamps)
+                if not stale:
+                    self._same_content = stamps
             except DocsError:
                 stale = True  # the folder is gone
             self._stale_checked = (time.monotonic(), stale)
         return stale
+
+    def _edited(self, stamps: dict[str, list[int]]) -> bool:
+        """True when a file was added or removed, or one whose size or time differs from the build's holds other
+        bytes than the document indexed under its name."""
+        recorded, indexed = self.store.manifest.get("files") or {}, self.store.manifest["documents"]
+        if set(stamps) != set(recorded):
+            return True
+        for doc_id, stamp in stamps.items():
+            if stamp != recorded[doc_id]:
+                try:
+                    data = (self.docs / doc_id).read_bytes()
+                except OSError:
+                    return True
+                if doc_id not in indexed or hashlib.sha256(data).hexdigest() != indexed[doc_id]["sha256"]:
+                    return True
+        return False
 
     def _check_model(self) -> None:
         """A StoreError, naming the fix, when the index was embedded by another model than this engine's."""

@@ -34,13 +34,17 @@ def test_changes_are_noticed_and_an_update_clears_them(folders, embedder):
     assert fresh.reader.model is engine.reader.model  # the span reader model is not loaded again
 
 
-def test_a_touched_file_is_not_stale_after_a_build_that_embeds_nothing(folders, embedder):
+def test_a_touched_file_is_not_stale_and_one_edited_in_place_is(folders, embedder):
     docs, index = folders
     seed = next(docs.iterdir())
-    os.utime(seed, ns=(seed.stat().st_atime_ns, seed.stat().st_mtime_ns + 10**9))
-    assert Engine(docs, index, embedder=embedder).stale()
+    os.utime(seed, ns=(seed.stat().st_atime_ns, seed.stat().st_mtime_ns + 10**9))  # as a clone or checkout does
+    engine = Engine(docs, index, embedder=embedder)
+    assert not engine.stale() and not engine.answer("Who is Armenia's Prime Minister?").stale
     assert build(docs, index, embedder=embedder).embedded_chunks == 0
     assert not Engine(docs, index, embedder=embedder).stale()
+    text = seed.read_bytes()
+    seed.write_bytes(text.replace(b"Armenia", b"Armeniz", 1))  # the same size, another time and content
+    assert engine.stale()
 
 
 def test_qa_ask_warns_about_a_stale_index(folders, capsys):
