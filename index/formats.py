@@ -70,16 +70,50 @@ _FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|$)", re
 _TITLE_FIELD = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 
 
+#: A level-1 heading: "# Title", "Title" over "=====", or an HTML <h1> block.
+_H1 = re.compile(r"^ {0,3}#[ \t]+(.+?)[ \t#]*$|^ {0,3}(\S[^\n]*)\n {0,3}=+[ \t]*$|<h1\b[^>]*>(.*?)</h1>",
+                 re.MULTILINE | re.DOTALL | re.IGNORECASE)
+_BADGE = re.compile(r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)")  # a linked image: a build badge, say
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ALT = re.compile(r"<img\b[^>]*\balt=[\"']([^\"']*)[\"'][^>]*>", re.IGNORECASE)
+
+
 def read_markdown(data: bytes) -> Extracted:
-    """Markdown as text; the title is the front matter's `title:` field, else the first line after the front
-    matter (which stays in the text: its dates and authors can be asked about)."""
+    """Markdown as text; the title is the front matter's `title:` field, else the first level-1 heading, else
+    the first line with words once markup is left out (badges, images, HTML; the front matter stays in the
+    text: its dates and authors can be asked about)."""
     extracted = read_text(data)
     front = _FRONT_MATTER.match(extracted.text)
-    if not front:
-        return extracted
-    field = _TITLE_FIELD.search(front.group(1))
+    field = _TITLE_FIELD.search(front.group(1)) if front else None
     title = field.group(1).strip("\"'") if field else ""
-    return replace(extracted, title=title or title_of(extracted.text[front.end():], "") or None)
+    return replace(extracted, title=title or _markdown_title(extracted.text[front.end() if front else 0 :]) or None)
+
+
+def _markdown_title(text: str) -> str:
+    """The first level-1 heading's words (an image in it gives its alt text), else the first line that has words
+    once images, link targets, HTML tags and emphasis are left out ("" when none has)."""
+    heading = _H1.search(text)
+    if heading:
+        words = _words_of(next(group for group in heading.groups() if group is not None), images=True)
+        if words:
+            return words
+    for line in text.splitlines():
+        if not line.lstrip().startswith("|"):  # a table row
+            words = _words_of(line.strip().lstrip("#"), images=False)
+            if words:
+                return words
+    return ""
+
+
+def _words_of(markdown: str, images: bool) -> str:
+    """The words a reader sees in a line of Markdown: images give their alt text (with `images`) or nothing,
+    links their text; badges (linked images), HTML tags, emphasis and code marks go."""
+    markdown = _BADGE.sub("", markdown)
+    markdown = _ALT.sub(lambda alt: alt.group(1) if images else "", markdown)
+    markdown = _IMAGE.sub(lambda image: image.group(1) if images else "", markdown)
+    markdown = re.sub(r"<[^>]+>", " ", _LINK.sub(r"\1", markdown))
+    return " ".join(re.sub(r"[*_`]+", "", markdown).split()).strip(" -=#")
 
 
 class _VisibleText(HTMLParser):

@@ -158,6 +158,21 @@ def test_a_markdown_heading_gives_its_title_without_the_marks(tmp_path):
     assert document.title == "Kura River" and document.text.startswith("\n## Kura River")
 
 
+@pytest.mark.parametrize("markdown, title", [
+    ("[![Downloads](https://pepy.tech/badge/rich)](https://pepy.tech/project/rich)\n\n![Logo](logo.svg)\n\n"
+     "Rich is a *Python* library for [rich text](https://rich.readthedocs.io).\n\n## Compatibility\n",
+     "Rich is a Python library for rich text."),
+    ("[![CII](https://b.org/badge)](https://b.org)\n\n|Branch|CI|\n|---|---|\n\n# GnuTLS -- Information for "
+     "developers\n\nText.\n", "GnuTLS -- Information for developers"),
+    ("# Thread-pool Controls [![Build Status](https://ci/badge.svg)](https://ci)\n\nText.\n", "Thread-pool Controls"),
+    ('<h1 align="center">\n\n![urllib3](https://u/banner.svg)\n\n</h1>\n\nurllib3 is a client.\n', "urllib3"),
+    ("Zstandard\n=========\n\nA fast compressor.\n", "Zstandard"),
+])
+def test_a_markdown_title_is_its_first_level_1_heading_or_first_words_without_markup(markdown, title):
+    extracted = read_markdown(markdown.encode())
+    assert extracted.title == title and extracted.text == markdown
+
+
 def test_html_tables_keep_their_cells_apart_and_a_line_break_keeps_the_sentence():
     page = b"""<html><body><table><tr><th>Event</th><th>Date</th></tr>
     <tr><td>Tall ship regatta</td><td>July 16, 2023</td><td>North Basin</td></tr></table>
