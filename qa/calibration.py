@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from qa.api import Engine
-from qa.evaluate import Question
+from qa.evaluate import Question, holds
 from qa.read import FOUND_FEATURES, SELECT_FEATURES, Candidate, ReaderWeights, SentenceReader
 from qa.retrieve import Passage
 from qa.span import SPAN_FOUND_FEATURES, SpanReader, SpanWeights
@@ -46,7 +46,7 @@ def collect(engine: Engine, questions: list[Question], progress: bool = True) ->
     for question in tqdm(questions, desc="reading", unit="q", disable=not progress):
         candidates = engine.reader.candidates(*searched(engine, question.question))
         if candidates:
-            labels = np.array([any(gold in c.text for gold in question.answers) for c in candidates])
+            labels = np.array([holds(c.text, question.answers) for c in candidates])
             off_topic = question.doc is not None and question.doc not in indexed
             answerable = bool(question.answers) and not off_topic
             readings.append(Reading(candidates, labels & answerable, answerable, off_topic))

@@ -75,6 +75,13 @@ def _question(record: dict, number: int, gold: bool) -> Question:
                     int(record.get("turn", 0)), record.get("kind", ""))
 
 
+def holds(text: str, golds: Iterable[str]) -> bool:
+    """True when `text` holds one of the gold answers, white space aside (a line break in a document where the
+    gold answer has a space still counts)."""
+    flat = " ".join(text.split())
+    return any(" ".join(gold.split()) in flat for gold in golds)
+
+
 def normalize(text: str) -> str:
     """SQuAD normalization: lower case, no punctuation, no articles, single spaces."""
     text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
@@ -131,11 +138,11 @@ def evaluate(engine: Engine, questions: list[Question], progress: bool = True) -
             continue
         answerable_scores.append(answer.score)
         for k in RECALL_DEPTHS:
-            recall[k].append(any(gold in p.text for p in answer.passages[:k] for gold in golds))
+            recall[k].append(any(holds(p.text, golds) for p in answer.passages[:k]))
         best = answer.closest.quote if answer.closest else ""
         short = answer.closest.answer if answer.closest else ""
-        hits.append(any(gold in best for gold in golds))
-        answered_hits.append(answer.found and any(gold in best for gold in golds))
+        hits.append(holds(best, golds))
+        answered_hits.append(answer.found and hits[-1])
         exact.append(exact_match(short, golds))
         f1.append(token_f1(short, golds))
     metrics = {
@@ -173,7 +180,7 @@ def evaluate_dialogs(engine: Engine, questions: list[Question], progress: bool =
     latencies = []
 
     def record(name: str, answer, golds) -> None:
-        hits.setdefault(f"{name} hit@1", []).append(bool(answer.closest) and any(g in answer.closest.quote for g in golds))
+        hits.setdefault(f"{name} hit@1", []).append(bool(answer.closest) and holds(answer.closest.quote, golds))
         hits.setdefault(f"{name} answered", []).append(answer.found)
         hits.setdefault(f"{name} shown F1", []).append(token_f1(answer.text, golds) if answer.found else 0.0)
 

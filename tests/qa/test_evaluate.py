@@ -18,6 +18,13 @@ def test_squad_normalization_and_scores():
     assert token_f1("nothing", ["Nikol"]) == 0.0
 
 
+def test_a_gold_answer_is_held_across_a_line_break():
+    from qa.evaluate import holds
+
+    assert holds("requires Python 3.8\n  or later.", ["3.8 or later"]) and holds("Feb. 23", ["x", "Feb.  23"])
+    assert not holds("requires Python 3.8", ["3.8 or later"])
+
+
 def test_auroc_counts_ties_as_half():
     assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0
     assert auroc([0.1], [0.9]) == 0.0
