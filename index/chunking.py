@@ -23,8 +23,12 @@ WORD_LOOKBACK = 64
 #: A blank line: the break between paragraphs, which no sentence (and no answer) crosses.
 BLOCK_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _LINE_BREAK = re.compile(r"\n")
-_ENDS_SENTENCE = re.compile(r"[.!?…:\"'”’)\]]\s*$")
+#: A line that ends a sentence: its punctuation, with any closing quotes or brackets after it (a line that
+#: ends with a quote or bracket alone, as `1.6. "Executable Form"` or "(if any)", goes on).
+_ENDS_SENTENCE = re.compile(r"[.!?…:][\"'”’)\]]*\s*$")
 _STARTS_ITEM = re.compile(r"\s*(?:[-*+#>|]|\d+[.)])\s")
+#: A numbering label before a sentence ("2.", "1.6.", "(a)", "iv."), which is not a sentence of its own.
+_LABEL = re.compile(r"\(?(?:\d+(?:\.\d+)*|[a-z]|[ivxlc]+)[.)]", re.IGNORECASE)
 _SPACE = re.compile(r"\s")
 
 
@@ -66,7 +70,8 @@ def is_abbreviation(line: str, cut: int) -> bool:
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Blocks of `text[start:end]` that no sentence crosses: blank-line paragraphs, split further at line
-    breaks that end a sentence, a heading, a list item or a table row (hard-wrapped prose stays together)."""
+    breaks that end a sentence, a heading, a list item or a table row (hard-wrapped prose stays together, and
+    so does a list item whose next line is indented further: its hanging indent)."""
     spans = []
     block_start = start
     for block_break in [*BLOCK_BREAK.finditer(text, start, end), None]:
@@ -75,13 +80,18 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
         for line_break in _LINE_BREAK.finditer(text, block_start, block_end):
             before = text[line_start : line_break.start()]
             after = text[line_break.end() : block_end]
-            if _ENDS_SENTENCE.search(before) or _STARTS_ITEM.match(after) or _STARTS_ITEM.match(before):
+            hanging = _indent(after) > _indent(before)
+            if _ENDS_SENTENCE.search(before) or _STARTS_ITEM.match(after) or (_STARTS_ITEM.match(before) and not hanging):
                 spans.append((line_start, line_break.start()))
                 line_start = line_break.end()
         spans.append((line_start, block_end))
         if block_break:
             block_start = block_break.end()
     return spans
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -92,7 +102,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         sentence_start = line_start
         line = text[line_start:line_end]
         for boundary in _BOUNDARY.finditer(line):
-            if is_abbreviation(line, boundary.end()):
+            if is_abbreviation(line, boundary.end()) or _LABEL.fullmatch(text[sentence_start : line_start + boundary.end()].strip()):
                 continue
             spans.append(_strip(text, sentence_start, line_start + boundary.end()))
             sentence_start = line_start + boundary.end()

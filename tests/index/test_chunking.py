@@ -29,6 +29,22 @@ def test_sentences_are_exact_and_respect_abbreviations():
     ]
 
 
+def test_numbered_clauses_with_hanging_indents_stay_whole_sentences():
+    text = ("   2. Grant of Copyright License. Subject to the terms and conditions of\n"
+            "      this License, each Contributor hereby grants to You a license.\n\n"
+            '1.6. "Executable Form"\n    means any form of the work other than Source Code Form.\n\n'
+            "- first item\n- second item\n  wrapped under it\n1. Step one\nNot indented: a new line.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "2. Grant of Copyright License.",
+        "Subject to the terms and conditions of\n      this License, each Contributor hereby grants to You a license.",
+        '1.6. "Executable Form"\n    means any form of the work other than Source Code Form.',
+        "- first item",
+        "- second item\n  wrapped under it",
+        "1. Step one",
+        "Not indented: a new line.",
+    ]
+
+
 class _Words:
     """A stand-in tokenizer: one token per word, each text counted on its own (no document tokens to slice)."""
 
