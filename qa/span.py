@@ -70,12 +70,43 @@ def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decod
         if span is None:
             continue
         start, end, score = span
+        start, end = _snapped(texts[text_index], start, end)
         end = _trimmed(texts[text_index], start, end)
         null = float(starts[window][0] + ends[window][0])
         current = best[text_index]
         if current is None or score - null > current.margin:
             best[text_index] = Span(text_index, start, end, score, null)
     return best
+
+
+#: Characters that join the parts of one token between letters or digits: an address, an identifier, a number
+#: ("procps@freelists.org", "binary:Version", "fetch.fsck", "3.8", "TCP/IP", "1,900"). Not a hyphen or an
+#: apostrophe: "Anglo-Saxon" and "Armenia's" hold answers of their own.
+JOINERS = frozenset("@_.:=/,")
+
+
+def _joined(text: str, at: int) -> bool:
+    """True when `text[at - 1]` and `text[at]` are parts of one token (see JOINERS)."""
+    if at <= 0 or at >= len(text):
+        return False
+    before, after = text[at - 1], text[at]
+    if before.isalnum() and after.isalnum():
+        return True
+    if after in JOINERS and before.isalnum():
+        return at + 1 < len(text) and text[at + 1].isalnum() and (after != "," or (before + text[at + 1]).isdigit())
+    if before in JOINERS and after.isalnum():
+        return at >= 2 and text[at - 2].isalnum() and (before != "," or (text[at - 2] + after).isdigit())
+    return False
+
+
+def _snapped(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span grown to whole tokens: the model's word pieces can start or end an answer inside a word or an
+    address ("@freelists.org" for "procps@freelists.org", "3" for "3.8")."""
+    while _joined(text, start):
+        start -= 1
+    while _joined(text, end):
+        end += 1
+    return start, end
 
 
 #: Punctuation that ends a span without being part of the answer ("212 million kroner." at a sentence's end).

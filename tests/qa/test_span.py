@@ -75,6 +75,19 @@ def test_a_span_ends_before_the_punctuation_that_closes_its_sentence(text, first
     assert text[span.start : span.end] == expected
 
 
+@pytest.mark.parametrize("text, first, last, expected", [
+    ("Report bugs to procps@freelists.org today.", "@", "org", "procps@freelists.org"),  # not "@freelists.org"
+    ("It needs Python 3.8 or later.", "3", "3", "3.8"),
+    ("Set binary:Version in the file.", "version", "version", "binary:Version"),
+    ("Armenia's lake lies 1,900 metres up.", "900", "metres", "1,900 metres"),
+    ("Armenia's Anglo-Saxon name.", "armenia", "armenia", "Armenia"),  # an apostrophe or a hyphen stays a border
+    ("Armenia's Anglo-Saxon name.", "saxon", "saxon", "Saxon"),
+])
+def test_a_span_is_grown_to_whole_tokens(text, first, last, expected, tokenizer):
+    (span,) = decode(pointing(tokenizer, first, last), "What?", [text])
+    assert text[span.start : span.end] == expected
+
+
 def test_no_answer_beats_every_span_when_cls_scores_highest(tokenizer):
     text = "Ararat Mirzoyan spoke in Yerevan."
     reader = pointing(tokenizer, "ararat", "yerevan", null=50.0)
