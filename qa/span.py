@@ -240,10 +240,12 @@ class SpanReader:
         self.decoding = decoding
 
     def window(self, candidate: Candidate) -> Window:
-        """The candidate sentence and the sentence before it in its chunk (its subject is often named there)."""
+        """The candidate sentence and the sentence before it in its chunk (its subject is often named there), and
+        the sentence after it when it ends with a colon (what it introduces: a step, a command, a list)."""
         bounds = [tuple(pair) for pair in self.store.embedded(candidate.passage.chunk).sentences.tolist()]
         position = bounds.index((candidate.start, candidate.end))
-        covered = bounds[max(position - 1, 0) : position + 1]
+        introduces = candidate.text.rstrip().endswith(":")
+        covered = bounds[max(position - 1, 0) : position + 1 + introduces]
         return Window(candidate, covered[0][0], covered[-1][1], covered)
 
     def text(self, window: Window) -> str:
@@ -270,7 +272,15 @@ class SpanReader:
             return None
         windows = merged([self.window(candidate) for candidate in ranking.candidates[: self.windows]])
         found = zip(decode(self.model, question, [self.text(w) for w in windows], self.decoding), windows)
-        return ranking, sorted(((span, window) for span, window in found if span), key=lambda pair: -pair[0].margin)
+        readings = sorted(((span, window) for span, window in found if span), key=lambda pair: -pair[0].margin)
+        # A sentence that asks (an FAQ's question, a heading's "Why ...?") holds no answer while another can.
+        answering = [(span, window) for span, window in readings if not self._asks(span, window)]
+        return ranking, answering or readings
+
+    def _asks(self, span: Span, window: Window) -> bool:
+        text = self.store.document(window.candidate.passage.doc).text
+        start, end = window.sentence_around(window.start + span.start, window.start + span.end)
+        return text[start:end].rstrip().endswith("?")
 
     def read(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
         """The short answer to `question` from `passages` (best first); `vector` is the question's embedding."""

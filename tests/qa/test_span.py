@@ -304,3 +304,46 @@ def test_the_found_score_weighs_the_similarity_of_the_sentence_holding_the_span(
     features = reader.found_features(question, span, window, ranking)
     assert features[SPAN_FOUND_FEATURES.index("cosine")] == pytest.approx(held[0], abs=1e-6)
     assert reader.weights.cosine > 0  # a sentence closer to the question makes an answer likelier
+
+
+FAQ = ("Router FAQ\n\nWhy does the light blink orange? The router blinks orange while it installs an update.\n\n"
+       "How do I reset the router? Hold the reset button on the back for ten seconds.\n\n"
+       "Setup\n\nTo install the command line tool, run the following:\n\n    pip install routerctl\n")
+
+
+@pytest.fixture(scope="module")
+def faq_engine(tmp_path_factory, embedder):
+    from qa.api import Engine
+
+    root = tmp_path_factory.mktemp("faq")
+    (root / "docs").mkdir()
+    (root / "docs" / "faq.txt").write_text(FAQ)
+    return Engine(root / "docs", root / "index", embedder=embedder)
+
+
+def test_a_sentence_that_ends_with_a_colon_is_read_with_what_it_introduces(faq_engine):
+    question = "How do I install the command line tool?"
+    vector = faq_engine.embedder.encode([question], progress=False)[0]
+    ranking = faq_engine.reader.sentences.rank(question, vector, faq_engine.retriever.search(question, 5, vector))
+    (colon,) = [c for c in ranking.candidates if c.text.endswith("run the following:")]
+    assert faq_engine.reader.text(faq_engine.reader.window(colon)).endswith("run the following:\n\n    pip install routerctl")
+
+
+def test_a_span_in_a_sentence_that_asks_gives_way_to_one_in_a_sentence_that_answers(faq_engine, monkeypatch):
+    import qa.span
+    from qa.span import Span
+
+    def in_the_question(reader, question, texts, decoding=None):  # the model's best span: inside the question
+        spans = []
+        for index, text in enumerate(texts):
+            asked = text.find("Why does the light blink orange")
+            start, end = (asked + 4, asked + 31) if asked >= 0 else (text.find("Hold"), text.find(" on the back"))
+            spans.append(Span(index, start, end, 9.0 if asked >= 0 else 4.0, 0.0) if start >= 0 else None)
+        return spans
+
+    monkeypatch.setattr(qa.span, "decode", in_the_question)
+    question = "Why does the light blink?"
+    vector = faq_engine.embedder.encode([question], progress=False)[0]
+    _, readings = faq_engine.reader.spans(question, vector, faq_engine.retriever.search(question, 5, vector))
+    span, window = readings[0]
+    assert faq_engine.reader.text(window)[span.start : span.end] == "Hold the reset button"
