@@ -4,6 +4,7 @@ a no-answer score)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,6 +155,10 @@ SPAN_FOUND_FEATURES = ("margin", "null", "sentence", "cosine", "number", "name",
 
 #: Other windows are cited too when their span's margin is within this many logits of the best.
 CITATION_MARGIN = 2.0
+#: The answer is the span with the best margin + SENTENCE_WEIGHT * the log of its sentence's share of the
+#: sentence reader's evidence: a fair span in the sentence the question most points to beats a slightly
+#: better one elsewhere (SQuAD v1.1 dev hit@1 0.855 at 0, 0.866 at 2, 0.865 at 3 and 4).
+SENTENCE_WEIGHT = 3.0
 
 
 @dataclass(frozen=True)
@@ -265,17 +270,29 @@ class SpanReader:
         return sigmoid(float(np.dot(weights, self.found_features(question, span, window, ranking))))
 
     def spans(self, question: str, vector: np.ndarray, passages: list[Passage]) -> tuple[Ranking, list[tuple[Span, Window]]] | None:
-        """The sentence ranking, and the best span of each window read, highest margin first (None when the
-        passages hold no sentence)."""
+        """The sentence ranking, and the best span of each window read, best first (by its margin and its
+        sentence's share, see SENTENCE_WEIGHT; None when the passages hold no sentence)."""
         ranking = self.sentences.rank(question, vector, passages)
         if ranking is None:
             return None
         windows = merged([self.window(candidate) for candidate in ranking.candidates[: self.windows]])
         found = zip(decode(self.model, question, [self.text(w) for w in windows], self.decoding), windows)
-        readings = sorted(((span, window) for span, window in found if span), key=lambda pair: -pair[0].margin)
+        readings = self.best_first([(span, window) for span, window in found if span], ranking)
         # A sentence that asks (an FAQ's question, a heading's "Why ...?") holds no answer while another can.
         answering = [(span, window) for span, window in readings if not self._asks(span, window)]
         return ranking, answering or readings
+
+    @staticmethod
+    def best_first(readings: list[tuple[Span, Window]], ranking: Ranking) -> list[tuple[Span, Window]]:
+        """The spans read, best first: by margin + SENTENCE_WEIGHT * the log of the share of the sentence
+        holding each."""
+        shares = {id(candidate): share for candidate, share in zip(ranking.candidates, ranking.shares)}
+
+        def weighed(pair: tuple[Span, Window]) -> float:
+            share = shares.get(id(_holding(ranking, pair[1], pair[0])), 0.0)
+            return pair[0].margin + SENTENCE_WEIGHT * math.log(max(share, 1e-9))
+
+        return sorted(readings, key=weighed, reverse=True)
 
     def _asks(self, span: Span, window: Window) -> bool:
         text = self.store.document(window.candidate.passage.doc).text
@@ -291,8 +308,8 @@ class SpanReader:
         best_margin = readings[0][0].margin
         cited = [
             self.cite(span, window, self.score(question, span, window, ranking))
-            for span, window in readings
-            if span.margin >= best_margin - CITATION_MARGIN
+            for number, (span, window) in enumerate(readings)
+            if number == 0 or span.margin >= best_margin - CITATION_MARGIN
         ]
         score = cited[0].score
         if score < self.threshold:

@@ -347,3 +347,18 @@ def test_a_span_in_a_sentence_that_asks_gives_way_to_one_in_a_sentence_that_answ
     _, readings = faq_engine.reader.spans(question, vector, faq_engine.retriever.search(question, 5, vector))
     span, window = readings[0]
     assert faq_engine.reader.text(window)[span.start : span.end] == "Hold the reset button"
+
+
+def test_a_fair_span_in_the_sentence_the_question_points_to_beats_a_slightly_better_one_elsewhere(faq_engine):
+    from qa.span import Span
+
+    question = "How long do I hold the reset button?"
+    vector = faq_engine.embedder.encode([question], progress=False)[0]
+    ranking = faq_engine.reader.sentences.rank(question, vector, faq_engine.retriever.search(question, 5, vector))
+    (top, *_, low) = ranking.candidates
+    assert ranking.shares[0] > 2 * ranking.shares[-1]
+    readings = []
+    for candidate, margin in ((low, 5.0), (top, 4.0)):  # the span in the least likely sentence has the higher margin
+        window = faq_engine.reader.window(candidate)
+        readings.append((Span(0, candidate.start - window.start, candidate.end - window.start, margin, 0.0), window))
+    assert faq_engine.reader.best_first(readings, ranking)[0][1].candidate is top
