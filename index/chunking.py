@@ -80,8 +80,8 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
         for line_break in _LINE_BREAK.finditer(text, block_start, block_end):
             before = text[line_start : line_break.start()]
             after = text[line_break.end() : block_end]
-            hanging = _indent(after) > _indent(before)
-            if _ENDS_SENTENCE.search(before) or _STARTS_ITEM.match(after) or (_STARTS_ITEM.match(before) and not hanging):
+            item_ends = _STARTS_ITEM.match(before) and _indent(after) <= _indent(before)  # no hanging indent
+            if _ENDS_SENTENCE.search(before) or _STARTS_ITEM.match(after) or item_ends:
                 spans.append((line_start, line_break.start()))
                 line_start = line_break.end()
         spans.append((line_start, block_end))

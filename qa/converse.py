@@ -76,9 +76,9 @@ class Expander:
         for position, source in enumerate(earlier):
             rank = 0 if position == len(earlier) - 1 else 1
             for index, word in enumerate(_WORD.findall(source)):
-                stems = terms(word)
                 if replaced and index and _names(word):
                     continue
+                stems = terms(word)
                 if stems and stems[0] not in asked and word.lower() not in STOPWORDS:
                     if rank < rank_of.get(stems[0], (2, ""))[0]:
                         rank_of[stems[0]] = (rank, word.rstrip(".,"))

@@ -308,8 +308,8 @@ class SpanReader:
         best_margin = readings[0][0].margin
         cited = [
             self.cite(span, window, self.score(question, span, window, ranking))
-            for number, (span, window) in enumerate(readings)
-            if number == 0 or span.margin >= best_margin - CITATION_MARGIN
+            for span, window in readings
+            if span.margin >= best_margin - CITATION_MARGIN
         ]
         score = cited[0].score
         if score < self.threshold:
