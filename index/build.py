@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
+import numpy as np
 from tqdm import tqdm
 
-from index.chunking import Chunk, Chunker, Passage
+from index.chunking import CHUNKER_VERSION, Chunk, Chunker, Passage
 from index.config import IndexConfig
 from index.dense import dense_kind
 from index.documents import (
@@ -47,7 +48,8 @@ PROGRESS_MIN_CHARACTERS = 100_000
 @dataclass
 class BuildSummary:
     """What a build did, against the documents of the index before it. Unchanged and renamed documents were not
-    embedded again, except in a full rebuild (`full_rebuild_reason`), which embeds everything."""
+    embedded again, except in a full rebuild (`full_rebuild_reason`), which embeds everything; when every
+    document is cut again (`recut_reason`), only the chunks that come out different are embedded."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -61,11 +63,13 @@ class BuildSummary:
     chunks: int = 0
     embedded_chunks: int = 0
     full_rebuild_reason: str = ""
+    recut_reason: str = ""  # why every document was cut again (only chunks that came out different were embedded)
     seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.renamed or self.full_rebuild_reason)
+        return bool(self.added or self.updated or self.removed or self.renamed or self.full_rebuild_reason
+                    or self.recut_reason)
 
     @property
     def headline(self) -> str:
@@ -74,6 +78,7 @@ class BuildSummary:
             f"{counted(self.documents, 'document')}, {counted(self.chunks, 'chunk')}; embedded "
             f"{counted(self.embedded_chunks, 'chunk')} in {self.seconds:.1f} s"
             + (f" (full rebuild: {self.full_rebuild_reason})" if self.full_rebuild_reason else "")
+            + (f" (every document cut again: {self.recut_reason})" if self.recut_reason else "")
         )
 
     def __str__(self) -> str:
@@ -99,24 +104,35 @@ def settings_of(config: IndexConfig, embedder: Embedder | None = None) -> dict:
     settings = {
         "model": config.model,
         "precision": embedder.precision if embedder else configured_precision(config.model, config.runtime, config.device),
-        "chunker": {"chunk_tokens": config.chunk_tokens, "overlap_tokens": config.overlap_tokens},
+        "chunker": {"chunk_tokens": config.chunk_tokens, "overlap_tokens": config.overlap_tokens,
+                    "version": CHUNKER_VERSION},
     }
     if embedder is not None:
         settings["chunker"]["model_limit"] = embedder.max_tokens
     return settings
 
 
-def outdated_by(previous: dict, config: IndexConfig, embedder: Embedder | None) -> str:
-    """Why the index whose manifest is `previous` can't be extended with `config`'s settings ("" when it can):
-    the next build embeds everything again."""
+def vectors_outdated_by(previous: dict, config: IndexConfig, embedder: Embedder | None) -> str:
+    """Why the vectors of the index whose manifest is `previous` can't be kept with `config`'s settings ("" when
+    they can): the next build embeds everything again."""
     wanted = settings_of(config, embedder)
     if previous.get("model") != wanted["model"]:
         return f"model changed from {previous.get('model')!r} to {wanted['model']!r}"
     if previous.get("precision", "float32") != wanted["precision"]:
         return f"embedding precision changed from {previous.get('precision', 'float32')} to {wanted['precision']}"
-    stored = {k: v for k, v in previous.get("chunker", {}).items() if k in wanted["chunker"]}
-    if stored != wanted["chunker"]:
-        return f"chunker settings changed from {stored} to {wanted['chunker']}"
+    return ""
+
+
+def chunks_outdated_by(previous: dict, config: IndexConfig, embedder: Embedder | None) -> str:
+    """Why the chunks of the index whose manifest is `previous` can't be kept ("" when they can): other chunk
+    sizes, or cut by another version of the chunker. The next build cuts every document again, and embeds only
+    the chunks that come out different."""
+    wanted = settings_of(config, embedder)["chunker"]
+    stored = {key: value for key, value in previous.get("chunker", {}).items() if key in wanted}
+    if stored.get("version") != wanted["version"]:
+        return f"cut by chunker version {stored.get('version', 1)}, this program's is {wanted['version']}"
+    if stored != wanted:
+        return f"chunker settings changed from {stored} to {wanted}"
     return ""
 
 
@@ -190,10 +206,12 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
             + "." + _kept_index(index_dir, manifest)
         )
     summary = BuildSummary(skipped=skipped, flagged=flagged, documents=len(documents), other_types=dict(others))
+    recut = ""  # why every document is cut again, its chunks' vectors kept where they come out the same
     if rebuild:
         reason = "asked for"
     elif manifest is not None:
-        reason = outdated_by(manifest, config, embedder)
+        reason = vectors_outdated_by(manifest, config, embedder)
+        recut = "" if reason else chunks_outdated_by(manifest, config, embedder)
     previous = None
     if manifest is not None and not reason:
         # A title read differently (by a newer version) is written again, with no document embedded again; a text
@@ -205,7 +223,7 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
         damage = Store.damage(index_dir, manifest)
         if damage:
             reason = f"the index is damaged: {damage}"
-        elif current == stored and same_dense:
+        elif current == stored and same_dense and not recut:
             recorded = {"files": stamps, "docs": str(docs_dir.resolve())}
             if any(manifest.get(key) != value for key, value in recorded.items()):  # touched or moved, not changed
                 Store.update_manifest(index_dir, recorded)
@@ -219,10 +237,12 @@ def _build(docs_dir: Path, index_dir: Path, config: IndexConfig, rebuild: bool, 
             except StoreError as error:
                 reason = f"the previous index could not be read ({error})"
     summary.full_rebuild_reason = reason
+    summary.recut_reason = recut if previous is not None else ""
     embedder = embedder or Embedder(config.model, config.device, config.batch_size, config.runtime)
     before = {doc_id: (entry.get("sha256"), entry.get("text_sha256"))
               for doc_id, entry in (manifest or {}).get("documents", {}).items()}
-    chunks, embedded, terms, bm25 = _contents(documents, previous, before, config, embedder, summary)
+    chunks, embedded, terms, bm25 = _contents(documents, previous, before, config, embedder, summary,
+                                              recut=bool(summary.recut_reason))
     manifest = settings_of(config, embedder) | {"files": stamps, "docs": str(docs_dir.resolve())}
     store = Store.create(manifest, documents, chunks, embedded, dense_index=config.dense_index, terms=terms, bm25=bm25)
     store.save(index_dir)
@@ -297,6 +317,12 @@ def _record(summary: BuildSummary, doc: Document, old_ids: dict[str, Contents], 
         summary.added.append(doc.id)
 
 
+def _cut_as(chunk: Chunk, sentences: np.ndarray) -> tuple[str, bytes]:
+    """What a chunk's vectors depend on: its text, and the offsets in it of its sentences (`sentences`: their
+    document spans)."""
+    return chunk.text, (sentences - chunk.start).astype(np.int64).tobytes()
+
+
 def _contents(
     documents: list[Document],
     previous: Store | None,
@@ -304,18 +330,23 @@ def _contents(
     config: IndexConfig,
     embedder: Embedder,
     summary: BuildSummary,
+    recut: bool = False,
 ) -> tuple[list[Chunk], list[Embedded], TermIds, bm25s.BM25]:
     """All chunks in document order with their vectors, their terms and BM25 over them, reusing the previous
     index's chunks, vectors and terms where the document's file and the text read from it are unchanged (none
-    without `previous`: a full rebuild), and filling in the summary against the documents indexed before
-    (`old_ids`). New documents are cut in worker processes (index.preparation) and embedded in blocks by a thread
-    as they come."""
+    without `previous`: a full rebuild; none with `recut`: every document is cut again), and filling in the
+    summary against the documents indexed before (`old_ids`). Documents not reused are cut in worker processes
+    (index.preparation); a chunk that comes out as one of the previous index (same text, same sentences) keeps its
+    vectors, and the others are embedded in blocks by a thread as they come."""
     reused: dict[Contents, tuple[str, list[int]]] = {}  # -> (old id, chunk rows in the previous store)
+    kept: dict[tuple[str, bytes], int] = {}  # (chunk text, its sentences' offsets in it) -> previous chunk row
     if previous is not None:
         rows_of: dict[str, list[int]] = {}
         for row, chunk in enumerate(previous.chunks):
             rows_of.setdefault(chunk.doc_id, []).append(row)
-        for doc in previous.documents:
+            first, last = previous.sentence_starts[row], previous.sentence_starts[row + 1]
+            kept.setdefault(_cut_as(chunk, previous.sentences[first:last, 1:]), row)
+        for doc in previous.documents if not recut else ():
             reused.setdefault((doc.sha256, doc.text_sha256), (doc.id, rows_of.get(doc.id, [])))
         old_ids = old_ids | {doc.id: (doc.sha256, doc.text_sha256) for doc in previous.documents}
     old_id_of = {}  # sha256 -> a previous document's id
@@ -346,9 +377,15 @@ def _contents(
             term_ids.add(ready.terms)
             for passage in ready.passages:
                 chunks.append(passage.chunk)
-                embedded.append(None)
-                pending.add(len(chunks) - 1, passage, passage.chunk.end - covered)
-                pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)  # a long document in several blocks
+                row = kept.get(_cut_as(passage.chunk, passage.sentences))
+                if row is not None:
+                    old = previous.embedded(row)
+                    embedded.append(Embedded(old.vector, passage.sentences, old.sentence_vectors))
+                    bar.update(passage.chunk.end - covered)
+                else:
+                    embedded.append(None)
+                    pending.add(len(chunks) - 1, passage, passage.chunk.end - covered)
+                    pending.embed(minimum=embedder.batch_size * BATCHES_PER_BLOCK)  # a long document in blocks
                 covered = passage.chunk.end
             bar.update(len(doc.text) - covered)
             _record(summary, doc, old_ids, old_id_of.get(doc.sha256), current_ids)

@@ -11,6 +11,10 @@ import tiktoken
 
 from index.wordpieces import Tokens, TokenSpan, WordPieces
 
+#: Raised whenever a change here cuts some document differently (sentences, packing, long-sentence pieces): an
+#: index cut by another version has every document cut again at its next update, keeping the vectors of the
+#: chunks that come out the same. Indexes from before the version was recorded count as version 1.
+CHUNKER_VERSION = 2
 #: Words that end with a period without ending the sentence ("Feb. 23", "Mr. Smith", "U.S. Army").
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st jr sr vs etc e.g i.e cf al inc ltd co corp jan feb mar apr jun jul aug sep sept

@@ -9,7 +9,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from index.build import BuildSummary, build, outdated_by
+from index.build import BuildSummary, build, chunks_outdated_by, vectors_outdated_by
 from index.config import IndexConfig
 from index.documents import DOCUMENT_SUFFIXES, fingerprint, read_file
 from index.errors import DocsError, StoreError
@@ -78,11 +78,14 @@ class Engine:
         self.built = None if Store.exists(self.index) else build(self.docs, self.index, index_config, embedder=self.embedder)
         self.store = Store.load(self.index, self.docs)
         self._check_model()
-        outdated = outdated_by(self.store.manifest, index_config, self.embedder)
+        vectors = vectors_outdated_by(self.store.manifest, index_config, self.embedder)
+        outdated = vectors or chunks_outdated_by(self.store.manifest, index_config, self.embedder)
         if outdated:
+            update = ("embeds everything again" if vectors else
+                      "cuts every document again, embedding only the chunks that come out different")
             warnings.warn(f"The index at {self.index} was built with other settings ({outdated}): it is used as it "
-                          "is, and its next update embeds everything again with this engine's.", SettingsWarning,
-                          stacklevel=2)
+                          f"is, and its next update (`qa index --docs {self.docs} --index {self.index}`) {update}.",
+                          SettingsWarning, stacklevel=2)
         self.retriever = Retriever(self.store, self.embedder, self.config.fusion, self.config.candidates)
         self.reader = make_reader(self.config, self.store, reader_model)
         self.expander = Expander(self.store)

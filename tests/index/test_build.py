@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
 
 from index.build import build
+from index.chunking import CHUNKER_VERSION
 from index.config import IndexConfig
 from index.embedding import Embedder
 from index.errors import DocsError
@@ -248,3 +250,57 @@ def test_a_second_copy_is_skipped_and_other_types_are_counted(docs, tmp_path, em
     counting = CountingEmbedder(embedder)
     summary = build(docs, index, embedder=counting)
     assert summary.renamed == [(seed.name, "copies/same.txt")] and counting.embedded == 0
+
+
+def _report(town: int) -> str:
+    """A paragraph of about 120 tokens: a chunk of its own (a window ends at a paragraph break once half full)."""
+    return " ".join(f"Report {town}.{line} says the market of town number {town} sold {town * 7 + line} baskets of "
+                    f"apples and {line + 3} carts of grain on day {line}." for line in range(1, 6))
+
+
+def test_an_edited_document_embeds_only_the_chunks_that_came_out_different(tmp_path):
+    """One word changed in the middle of a long document: its one chunk is embedded, the others keep their vectors
+    (moved to their new offsets), and the index is the one a build from nothing makes."""
+    embedder = Embedder(device="cpu", runtime="onnx")  # float32: int8 activations are scaled per batch
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    reports = [_report(town) for town in range(1, 11)]
+    (docs / "markets.txt").write_text("\n\n".join(reports) + "\n")
+    before = build(docs, index, embedder=embedder)
+    assert before.chunks == len(reports)
+    moved = Store.load(index).chunks[5]
+    reports[4] = reports[4].replace("sold", "sold, by the reckoning of its oldest clerk,", 1)
+    (docs / "markets.txt").write_text("\n\n".join(reports) + "\n")
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, embedder=counting)
+    assert summary.updated == ["markets.txt"] and counting.embedded == summary.embedded_chunks == 1
+    scratch = build(docs, tmp_path / "scratch", embedder=embedder)
+    ours, theirs = Store.load(index), Store.load(tmp_path / "scratch")
+    assert ours.chunks == theirs.chunks and ours.chunks[5].text == moved.text and ours.chunks[5].start > moved.start
+    np.testing.assert_array_equal(ours.sentences, theirs.sentences)
+    np.testing.assert_allclose(ours.vectors(), theirs.vectors(), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(ours.sentence_vectors, dtype=np.float32),
+                               np.asarray(theirs.sentence_vectors, dtype=np.float32), atol=2e-3)
+    assert scratch.embedded_chunks == len(reports)
+
+
+def test_an_index_cut_by_another_chunker_version_is_cut_again_keeping_its_vectors(docs, tmp_path, embedder,
+                                                                                  monkeypatch):
+    index = tmp_path / "index"
+    build(docs, index, embedder=embedder)
+    assert Store.load(index).manifest["chunker"]["version"] == CHUNKER_VERSION
+    # as a newer version of this program (sys.modules: the package's `index.build` is the function)
+    monkeypatch.setattr(sys.modules["index.build"], "CHUNKER_VERSION", CHUNKER_VERSION + 1)
+    counting = CountingEmbedder(embedder)
+    summary = build(docs, index, embedder=counting)
+    assert summary.changed and not summary.full_rebuild_reason and counting.embedded == 0
+    assert summary.unchanged == ["000_f79ba8ae3d3a940e.txt"]
+    assert f"every document cut again: cut by chunker version {CHUNKER_VERSION}, this program's is " \
+           f"{CHUNKER_VERSION + 1}" in summary.headline
+    assert Store.load(index).manifest["chunker"]["version"] == CHUNKER_VERSION + 1
+    assert not build(docs, index, embedder=counting).changed  # and then it stays
+    # An index from before the version was recorded
+    Store.update_manifest(index, {"chunker": {k: v for k, v in Store.load(index).manifest["chunker"].items()
+                                              if k != "version"}})
+    assert "cut by chunker version 1," in build(docs, index, embedder=counting).recut_reason
+    assert counting.embedded == 0
