@@ -344,8 +344,7 @@ def _contents(
         rows_of: dict[str, list[int]] = {}
         for row, chunk in enumerate(previous.chunks):
             rows_of.setdefault(chunk.doc_id, []).append(row)
-            first, last = previous.sentence_starts[row], previous.sentence_starts[row + 1]
-            kept.setdefault(_cut_as(chunk, previous.sentences[first:last, 1:]), row)
+            kept.setdefault(_cut_as(chunk, previous.chunk_sentences(row)), row)
         for doc in previous.documents if not recut else ():
             reused.setdefault((doc.sha256, doc.text_sha256), (doc.id, rows_of.get(doc.id, [])))
         old_ids = old_ids | {doc.id: (doc.sha256, doc.text_sha256) for doc in previous.documents}

@@ -135,6 +135,10 @@ class Store:
             self.sentence_vectors[first:last].astype(np.float32),
         )
 
+    def chunk_sentences(self, row: int) -> np.ndarray:
+        """The `[start, end)` document spans of chunk `row`'s sentences, (count, 2)."""
+        return self.sentences[self.sentence_starts[row] : self.sentence_starts[row + 1], 1:]
+
     def passage_terms(self, rows: list[int]) -> PassageTerms:
         """The BM25 terms of chunks `rows`: as the index keeps them, or found again where it does not."""
         if self.terms is None:

@@ -5,6 +5,7 @@ a no-answer score)."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from index.store import Store
 from index.wordpieces import WordPieces
 from qa.converse import NOT_FOUND
 from qa.gaps import Gaps
+from qa.markup import is_markup, without_code_marks
 from qa.config import SHIPPED_WEIGHTS
 from qa.read import Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid, weights_file
 from qa.reader_model import ReaderModel
@@ -67,12 +69,13 @@ def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decod
     for window, text_index in enumerate(batch.rows_of):
         in_text = np.array([sequence == 1 for sequence in batch.sequence_ids[window]])
         breaks = paragraph_breaks[text_index]
-        span = _best_span(starts[window], ends[window], in_text, batch.offsets[window], decoding, breaks)
+        span = _best_span(starts[window], ends[window], in_text, batch.offsets[window], decoding, breaks,
+                          texts[text_index])
         if span is None:
             continue
         start, end, score = span
         start, end = _snapped(texts[text_index], start, end)
-        end = _trimmed(texts[text_index], start, end)
+        start, end = without_code_marks(texts[text_index], start, _trimmed(texts[text_index], start, end))
         null = float(starts[window][0] + ends[window][0])
         current = best[text_index]
         if current is None or score - null > current.margin:
@@ -126,11 +129,11 @@ def _trimmed(text: str, start: int, end: int) -> int:
 
 def _best_span(
     start_logits: np.ndarray, end_logits: np.ndarray, in_text: np.ndarray, offsets: list, decoding: Decoding,
-    paragraph_breaks: np.ndarray,
+    paragraph_breaks: np.ndarray, text: str,
 ) -> tuple[int, int, float] | None:
-    """The highest start + end logit pair inside the text, end not before start, within the length limit, and
-    not across a paragraph break (`paragraph_breaks`: the sorted character positions of the text's blank lines;
-    an answer never runs from a title into the paragraph under it)."""
+    """The highest start + end logit pair inside the text, end not before start, within the length limit, not
+    across a paragraph break (`paragraph_breaks`: the sorted character positions of the text's blank lines; an
+    answer never runs from a title into the paragraph under it), and not markup alone (`is_markup`)."""
     positions = np.flatnonzero(in_text)
     if positions.size == 0:
         return None
@@ -145,9 +148,21 @@ def _best_span(
             score = float(start_logits[start] + end_logits[end])
             if best is None or score > best[2]:
                 first, last = int(offsets[start][0]), int(offsets[end][1])
-                if np.searchsorted(paragraph_breaks, first) == np.searchsorted(paragraph_breaks, last):
+                if np.searchsorted(paragraph_breaks, first) == np.searchsorted(paragraph_breaks, last) and \
+                        not is_markup(text, first, last):
                     best = (first, last, score)
     return best
+
+
+#: A question that asks for the steps to do something: "How do I ...", "How can we ...", "How to ...".
+ASKS_HOW_TO = re.compile(r"^\W*how\s+(?:(?:do|can|could|should|would|may|must|shall)\s+(?:i|you|we|one)\b|to\b)",
+                         re.IGNORECASE)
+_HEADING = re.compile(r"\s*#{1,6}\s")
+
+
+def introduces(sentence: str) -> bool:
+    """True when `sentence` introduces what follows it: it ends with a colon, or it is a Markdown heading."""
+    return sentence.rstrip().endswith(":") or bool(_HEADING.match(sentence))
 
 
 #: The found score's features, as `SpanReader.found_features` lists them and `SpanWeights` names their weights.
@@ -246,11 +261,19 @@ class SpanReader:
 
     def window(self, candidate: Candidate) -> Window:
         """The candidate sentence and the sentence before it in its chunk (its subject is often named there), and
-        the sentence after it when it ends with a colon (what it introduces: a step, a command, a list)."""
-        bounds = [tuple(pair) for pair in self.store.embedded(candidate.passage.chunk).sentences.tolist()]
+        the sentence after it when it introduces what follows (see `introduces`: a step, a command, a list, a
+        section), from the next chunk when it ends its own."""
+        row = candidate.passage.chunk
+        bounds = [tuple(pair) for pair in self.store.chunk_sentences(row).tolist()]
         position = bounds.index((candidate.start, candidate.end))
-        introduces = candidate.text.rstrip().endswith(":")
-        covered = bounds[max(position - 1, 0) : position + 1 + introduces]
+        covered = bounds[max(position - 1, 0) : position + 1]
+        if introduces(candidate.text):
+            following = bounds[position + 1 : position + 2]
+            if not following and row + 1 < len(self.store.chunks) and \
+                    self.store.chunks[row + 1].doc_id == candidate.passage.doc:
+                following = [tuple(pair) for pair in self.store.chunk_sentences(row + 1).tolist()
+                             if pair[0] >= candidate.end][:1]
+            covered += following
         return Window(candidate, covered[0][0], covered[-1][1], covered)
 
     def text(self, window: Window) -> str:
@@ -305,9 +328,9 @@ class SpanReader:
         if read is None or not read[1]:
             return self.sentences.read(question, vector, passages)
         ranking, readings = read
-        best_margin = readings[0][0].margin
+        best_margin, how_to = readings[0][0].margin, bool(ASKS_HOW_TO.match(question))
         cited = [
-            self.cite(span, window, self.score(question, span, window, ranking))
+            self.cite(span, window, self.score(question, span, window, ranking), how_to)
             for span, window in readings
             if span.margin >= best_margin - CITATION_MARGIN
         ]
@@ -316,9 +339,16 @@ class SpanReader:
             return Answer(question, NOT_FOUND, False, score, [], passages, closest=cited[0])
         return Answer(question, cited[0].answer, True, score, cited, passages, closest=cited[0])
 
-    def cite(self, span: Span, window: Window, score: float) -> Citation:
-        """The sentence(s) holding the span, with the span marked inside."""
+    def cite(self, span: Span, window: Window, score: float, how_to: bool = False) -> Citation:
+        """The sentence(s) holding the span, with the span marked inside. For a question that asks how to do
+        something (`how_to`), a span in a sentence that introduces the next one ("To test it, run the
+        following:", "## Running the tests") gives way to that next sentence, the command or step it introduces,
+        without the marks around its code (`qa.markup.without_code_marks`); the two sentences are cited together."""
         start, end = window.start + span.start, window.start + span.end
         sentence_start, sentence_end = window.sentence_around(start, end)
+        text = self.store.document(window.candidate.passage.doc).text
+        following = next(((s, e) for s, e in window.sentences if s >= sentence_end), None)
+        if how_to and following and introduces(text[sentence_start:sentence_end]):
+            (start, end), sentence_end = without_code_marks(text, *following), following[1]
         return cite(self.store, window.candidate.passage.doc, sentence_start, sentence_end,
                     score, answer=(start, end))

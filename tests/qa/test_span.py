@@ -82,8 +82,10 @@ def test_a_span_ends_before_the_punctuation_that_closes_its_sentence(text, first
     ("Armenia's lake lies 1,900 metres up.", "900", "metres", "1,900 metres"),
     ("Armenia's Anglo-Saxon name.", "armenia", "armenia", "Armenia"),  # an apostrophe or a hyphen stays a border
     ("Armenia's Anglo-Saxon name.", "saxon", "saxon", "Saxon"),
+    ("Build it with `make` first.", "`", "make", "make"),  # inline code, answered without its mark
+    ("Run:\n\n```\npip install routerctl\n```", "pip", "`", "pip install routerctl"),  # not the closing fence
 ])
-def test_a_span_is_grown_to_whole_tokens(text, first, last, expected, tokenizer):
+def test_a_span_is_grown_to_whole_tokens_and_loses_the_marks_around_code(text, first, last, expected, tokenizer):
     (span,) = decode(pointing(tokenizer, first, last), "What?", [text])
     assert text[span.start : span.end] == expected
 
@@ -362,3 +364,72 @@ def test_a_fair_span_in_the_sentence_the_question_points_to_beats_a_slightly_bet
         window = faq_engine.reader.window(candidate)
         readings.append((Span(0, candidate.start - window.start, candidate.end - window.start, margin, 0.0), window))
     assert faq_engine.reader.best_first(readings, ranking)[0][1].candidate is top
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("How do I install the command line tool?", "pip install routerctl"),  # asks how: the step it introduces
+    ("What should I run to install the command line tool?", "run the following"),  # the span as read
+])
+def test_a_how_to_answer_in_a_sentence_that_introduces_a_step_gives_way_to_the_step(question, answer, faq_engine,
+                                                                                     monkeypatch):
+    import qa.span
+    from qa.span import Span
+
+    def in_the_introduction(reader, question, texts, decoding=None):  # the model's best span: "run the following"
+        return [Span(index, text.find("run the following"), text.find(":", text.find("run the following")), 5.0,
+                     -5.0) if "run the following" in text else None for index, text in enumerate(texts)]
+
+    monkeypatch.setattr(qa.span, "decode", in_the_introduction)
+    found = faq_engine.answer(question)
+    citation = found.citations[0]
+    document = faq_engine.store.document(citation.doc).text
+    assert found.text == answer == document[citation.answer_start : citation.answer_end]
+    assert citation.quote == document[citation.start : citation.end]
+    assert citation.quote.startswith("To install the command line tool") and citation.quote.endswith(
+        "routerctl" if answer.startswith("pip") else "run the following:")
+
+
+
+
+
+@pytest.mark.parametrize("text", ["### Loading a model\n\nCall load() first.", "```python\nmodel = load()\n```"])
+def test_markup_alone_is_never_the_span(text, tokenizer):
+    """The model's best pair is a heading's marks or a code fence's language: the span is taken elsewhere."""
+    marks = "###" if text.startswith("#") else "python"
+    (span,) = decode(pointing(tokenizer, marks, marks), "How do I load it?", [text])
+    assert span is None or (text[span.start : span.end] != marks and any(c.isalnum() for c in text[span.start : span.end]))
+    assert span is None or text.find("\n") < span.start or not text.startswith("```")
+
+
+
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("To install the tool, run the following:", True),
+    ("## Running the tests", True),
+    ("#1 on the charts for a year.", False),
+    ("It installs in a minute.", False),
+])
+def test_a_sentence_introduces_what_follows_when_it_ends_with_a_colon_or_is_a_heading(sentence, expected):
+    from qa.span import introduces
+
+    assert introduces(sentence) is expected
+
+
+def test_what_a_sentence_introduces_is_read_from_the_next_chunk_when_it_ends_its_own(tmp_path, embedder):
+    from qa.api import Engine
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    steps = " ".join(f"Step {n} of the router setup checks cable number {n} and lamp number {n + 10} twice."
+                     for n in range(1, 9))
+    (docs / "setup.md").write_text(f"{steps} To install the command line tool, run the following:\n\n"
+                                   "    pip install routerctl\n\nThe tool prints the router's status.\n")
+    engine = Engine(docs, tmp_path / "index", embedder=embedder)
+    chunks = engine.store.chunks
+    assert chunks[0].text.endswith("run the following:") and "pip install" not in chunks[0].text  # as laid out
+    question = "How do I install the command line tool?"
+    vector = engine.embedder.encode([question], progress=False)[0]
+    ranking = engine.reader.sentences.rank(question, vector, engine.retriever.search(question, 5, vector))
+    colon = next(c for c in ranking.candidates if c.text.endswith("run the following:") and c.passage.chunk == 0)
+    assert engine.reader.text(engine.reader.window(colon)).endswith("run the following:\n\n    pip install routerctl")
