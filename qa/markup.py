@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass
 
-#: A code fence's line ("```", "```bash", "~~~"), which is no part of the code it holds.
-_FENCE_LINE = re.compile(r"[ \t]*(?:`{3,}|~{3,})[^`\n]*")
+#: A code fence's line ("```", "```bash"), which is no part of the code it holds. Not "~~~": in text and reST
+#: files such a line underlines a heading far more often than it fences code.
+_FENCE_LINE = re.compile(r"[ \t]*`{3,}[^`\n]*")
 _LINE = re.compile(r"[^\n]+")
+_FENCE_LINES = re.compile(r"^" + _FENCE_LINE.pattern + "$", re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+)([^`]+)\1")
 _BACKTICKS = re.compile(r"`+")
 #: A console's prompt before a command: "$ pip install x", ">>> import x".
 _PROMPT = re.compile(r"[ \t]*(?:\$|>>>)[ \t]+")
+#: A comment at the end of a line of shell or Python code.
+_COMMENT = re.compile(r"[ \t]+#[ \t][^\n]*$", re.MULTILINE)
 
 
 def is_markup(text: str, start: int, end: int) -> bool:
@@ -26,6 +32,43 @@ def _line_around(text: str, at: int) -> tuple[int, int]:
     """The `[start, end)` span of the line of `text` that holds position `at`."""
     end = text.find("\n", at)
     return text.rfind("\n", 0, at) + 1, len(text) if end < 0 else end
+
+
+def is_code(text: str) -> bool:
+    """True when `text` is code: a fenced block or a console transcript (with more than fences in it), or lines
+    all indented by 4 or more."""
+    lines = [line for line in text.strip("\n").split("\n") if line.strip()]
+    if not lines or all(_FENCE_LINE.fullmatch(line) for line in lines):
+        return False
+    return bool(_FENCE_LINE.fullmatch(lines[0]) or _PROMPT.match(lines[0])) or all(
+        line.startswith(("    ", "\t")) for line in lines)
+
+
+@dataclass(frozen=True)
+class Code:
+    """Where a document's code is: `fences` holds the start of each code fence line of `text`, in order."""
+
+    text: str
+    fences: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> Code:
+        return cls(text, [fence.start() for fence in _FENCE_LINES.finditer(text)])
+
+    def holds(self, at: int) -> bool:
+        """True when position `at` is on a console's command line, or inside a fenced block: on a line after an
+        odd number of fence lines (its opening fence line included)."""
+        line_start = _line_around(self.text, at)[0]
+        return bool(_PROMPT.match(self.text, line_start)) or bisect_right(self.fences, line_start) % 2 == 1
+
+    def whole_lines(self, start: int, end: int) -> tuple[int, int]:
+        """A span in code grown to the whole lines it touches, without a comment that ends the last one ("pip
+        install 'httpx[cli]'  # optional"): part of a command or a statement is no answer. Others as they are."""
+        if end <= start or not (self.holds(start) or self.holds(end - 1)):
+            return start, end
+        first, last = _line_around(self.text, start)[0], _line_around(self.text, end - 1)[1]
+        comment = _COMMENT.search(self.text, first, last)
+        return _stripped(self.text, first, comment.start() if comment and comment.start() > first else last)
 
 
 def without_code_marks(text: str, start: int, end: int) -> tuple[int, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ from index.store import Store
 from index.wordpieces import WordPieces
 from qa.converse import NOT_FOUND
 from qa.gaps import Gaps
-from qa.markup import is_markup, without_code_marks
+from qa.markup import Code, is_code, is_markup, without_code_marks
 from qa.config import SHIPPED_WEIGHTS
 from qa.read import Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid, weights_file
 from qa.reader_model import ReaderModel
@@ -160,9 +160,10 @@ ASKS_HOW_TO = re.compile(r"^\W*how\s+(?:(?:do|can|could|should|would|may|must|sh
 _HEADING = re.compile(r"\s*#{1,6}\s")
 
 
-def introduces(sentence: str) -> bool:
-    """True when `sentence` introduces what follows it: it ends with a colon, or it is a Markdown heading."""
-    return sentence.rstrip().endswith(":") or bool(_HEADING.match(sentence))
+def introduces(sentence: str, following: str = "") -> bool:
+    """True when `sentence` introduces what follows it (`following`, the next sentence): it ends with a colon,
+    it is a Markdown heading, or code follows it."""
+    return sentence.rstrip().endswith(":") or bool(_HEADING.match(sentence)) or bool(following and is_code(following))
 
 
 #: The found score's features, as `SpanReader.found_features` lists them and `SpanWeights` names their weights.
@@ -258,6 +259,7 @@ class SpanReader:
         self.weights = weights or SpanWeights.load()
         self.threshold = self.weights.threshold if threshold is None else threshold
         self.decoding = decoding
+        self._code: dict[str, Code] = {}  # document id -> where its code is
 
     def window(self, candidate: Candidate) -> Window:
         """The candidate sentence and the sentence before it in its chunk (its subject is often named there), and
@@ -267,12 +269,13 @@ class SpanReader:
         bounds = [tuple(pair) for pair in self.store.chunk_sentences(row).tolist()]
         position = bounds.index((candidate.start, candidate.end))
         covered = bounds[max(position - 1, 0) : position + 1]
-        if introduces(candidate.text):
-            following = bounds[position + 1 : position + 2]
-            if not following and row + 1 < len(self.store.chunks) and \
-                    self.store.chunks[row + 1].doc_id == candidate.passage.doc:
-                following = [tuple(pair) for pair in self.store.chunk_sentences(row + 1).tolist()
-                             if pair[0] >= candidate.end][:1]
+        following = bounds[position + 1 : position + 2]
+        if not following and row + 1 < len(self.store.chunks) and \
+                self.store.chunks[row + 1].doc_id == candidate.passage.doc:
+            following = [tuple(pair) for pair in self.store.chunk_sentences(row + 1).tolist()
+                         if pair[0] >= candidate.end][:1]
+        text = self.store.document(candidate.passage.doc).text
+        if following and introduces(candidate.text, text[following[0][0] : following[0][1]]):
             covered += following
         return Window(candidate, covered[0][0], covered[-1][1], covered)
 
@@ -300,10 +303,25 @@ class SpanReader:
             return None
         windows = merged([self.window(candidate) for candidate in ranking.candidates[: self.windows]])
         found = zip(decode(self.model, question, [self.text(w) for w in windows], self.decoding), windows)
-        readings = self.best_first([(span, window) for span, window in found if span], ranking)
+        readings = self.best_first([(self._whole_code(span, window), window) for span, window in found if span],
+                                   ranking)
         # A sentence that asks (an FAQ's question, a heading's "Why ...?") holds no answer while another can.
         answering = [(span, window) for span, window in readings if not self._asks(span, window)]
         return ranking, answering or readings
+
+    def code(self, doc: str) -> Code:
+        """Where the code of document `doc` is (found once)."""
+        if doc not in self._code:
+            self._code[doc] = Code.of(self.store.document(doc).text)
+        return self._code[doc]
+
+    def _whole_code(self, span: Span, window: Window) -> Span:
+        """The span, when it lies in code, grown to whole lines of it (within the window) and without the marks
+        around it (see `Code.whole_lines`, `without_code_marks`)."""
+        code = self.code(window.candidate.passage.doc)
+        start, end = code.whole_lines(window.start + span.start, window.start + span.end)
+        start, end = without_code_marks(code.text, max(start, window.start), min(end, window.end))
+        return replace(span, start=start - window.start, end=end - window.start) if end > start else span
 
     @staticmethod
     def best_first(readings: list[tuple[Span, Window]], ranking: Ranking) -> list[tuple[Span, Window]]:
@@ -348,7 +366,8 @@ class SpanReader:
         sentence_start, sentence_end = window.sentence_around(start, end)
         text = self.store.document(window.candidate.passage.doc).text
         following = next(((s, e) for s, e in window.sentences if s >= sentence_end), None)
-        if how_to and following and introduces(text[sentence_start:sentence_end]):
+        if how_to and following and not self.code(window.candidate.passage.doc).holds(start) and \
+                introduces(text[sentence_start:sentence_end], text[following[0] : following[1]]):
             (start, end), sentence_end = without_code_marks(text, *following), following[1]
         return cite(self.store, window.candidate.passage.doc, sentence_start, sentence_end,
                     score, answer=(start, end))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.markup import without_code_marks
+from qa.markup import Code, is_code, without_code_marks
 
 
 @pytest.mark.parametrize("text, code", [
@@ -34,3 +34,35 @@ def test_code_is_answered_without_the_marks_around_it(text, code):
 def test_a_console_transcript_answers_with_its_commands(text, commands):
     start, end = without_code_marks(text, 0, len(text))
     assert text[start:end] == commands
+
+
+GUIDE = ("Install it.\n\n```shell\n$ pip install 'routerctl[cli]'  # the command line client is optional\n```\n\n"
+         "Setup\n~~~~~\n\nThen load a profile:\n\n```python\nprofile = routerctl.load(\"home\")\n```\n")
+
+
+@pytest.mark.parametrize("part, holds", [
+    ("pip install", True), ("shell", True), ("Install it", False),
+    ("Setup", False),  # a reST underline of tildes is no fence
+    ("routerctl.load", True), ("Then load", False),
+])
+def test_code_holds_what_is_inside_fences_or_on_a_command_line(part, holds):
+    assert Code.of(GUIDE).holds(GUIDE.index(part)) is holds
+
+
+@pytest.mark.parametrize("part, grown", [
+    ("pip", "$ pip install 'routerctl[cli]'"),  # the whole command, without its comment
+    ("load(", 'profile = routerctl.load("home")'),
+    ("Install", "Install"),  # prose stays as it is
+])
+def test_a_span_in_code_grows_to_whole_lines(part, grown):
+    start = GUIDE.index(part)
+    first, last = Code.of(GUIDE).whole_lines(start, start + len(part))
+    assert GUIDE[first:last] == grown
+
+
+@pytest.mark.parametrize("text, code", [
+    ("```bash\nmake check\n```", True), ("$ make check", True), ("    make check\n    make install", True),
+    ("```\n```", False), ("Run make check.", False), ("    Indented first line,\nthen prose.", False),
+])
+def test_code_is_a_fenced_block_a_transcript_or_indented_lines(text, code):
+    assert is_code(text) is code

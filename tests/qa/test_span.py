@@ -409,11 +409,14 @@ def test_markup_alone_is_never_the_span(text, tokenizer):
     ("## Running the tests", True),
     ("#1 on the charts for a year.", False),
     ("It installs in a minute.", False),
+    ("After installing pytest, use this command to run tests.", False),
 ])
-def test_a_sentence_introduces_what_follows_when_it_ends_with_a_colon_or_is_a_heading(sentence, expected):
+def test_a_sentence_introduces_what_follows_when_it_ends_with_a_colon_is_a_heading_or_code_follows(sentence,
+                                                                                                    expected):
     from qa.span import introduces
 
     assert introduces(sentence) is expected
+    assert introduces(sentence, "```\npytest\n```")  # code follows it
 
 
 def test_what_a_sentence_introduces_is_read_from_the_next_chunk_when_it_ends_its_own(tmp_path, embedder):
@@ -433,3 +436,25 @@ def test_what_a_sentence_introduces_is_read_from_the_next_chunk_when_it_ends_its
     ranking = engine.reader.sentences.rank(question, vector, engine.retriever.search(question, 5, vector))
     colon = next(c for c in ranking.candidates if c.text.endswith("run the following:") and c.passage.chunk == 0)
     assert engine.reader.text(engine.reader.window(colon)).endswith("run the following:\n\n    pip install routerctl")
+
+
+def test_a_span_in_code_is_answered_with_the_whole_command(tmp_path, embedder, monkeypatch):
+    import qa.span
+    from qa.api import Engine
+    from qa.span import Span
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cli.md").write_text("# Router CLI\n\nThe command line client is an optional extra.\n\n```shell\n"
+                                 "$ pip install 'routerctl[cli]'  # the client\n```\n")
+    engine = Engine(docs, tmp_path / "index", embedder=embedder)
+
+    def on_pip(reader, question, texts, decoding=None):  # the model's best span: "pip" alone
+        return [Span(index, text.find("pip"), text.find("pip") + 3, 5.0, -5.0) if "$ pip" in text else None
+                for index, text in enumerate(texts)]
+
+    monkeypatch.setattr(qa.span, "decode", on_pip)
+    found = engine.answer("How do I install the command line client?")
+    citation = found.citations[0]
+    assert found.text == "pip install 'routerctl[cli]'"
+    assert engine.store.document("cli.md").text[citation.answer_start : citation.answer_end] == found.text
