@@ -14,7 +14,7 @@ from index.wordpieces import Tokens, TokenSpan, WordPieces
 #: Raised whenever a change here cuts some document differently (sentences, packing, long-sentence pieces): an
 #: index cut by another version has every document cut again at its next update, keeping the vectors of the
 #: chunks that come out the same. Indexes from before the version was recorded count as version 1.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 #: Words that end with a period without ending the sentence ("Feb. 23", "Mr. Smith", "U.S. Army").
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st jr sr vs etc e.g i.e cf al inc ltd co corp jan feb mar apr jun jul aug sep sept
@@ -34,6 +34,9 @@ _STARTS_ITEM = re.compile(r"\s*(?:[-*+#>|]|\d+[.)])\s")
 #: A numbering label before a sentence ("2.", "1.6.", "(a)", "iv."), which is not a sentence of its own.
 _LABEL = re.compile(r"\(?(?:\d+(?:\.\d+)*|[a-z]|[ivxlc]+)[.)]", re.IGNORECASE)
 _SPACE = re.compile(r"\s")
+#: A fenced code block of Markdown: a line of three or more backticks (and a language), to the line that closes
+#: it with as many or more (an unclosed fence is left to the prose rules).
+_CODE_BLOCK = re.compile(r"^[ \t]*(`{3,})[^`\n]*\n(?:.*?\n)??[ \t]*\1`*[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 @lru_cache(maxsize=1)
@@ -99,8 +102,21 @@ def _indent(line: str) -> int:
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """`[start, end)` spans of the sentences in `text[start:end]`, without surrounding white space."""
+    """`[start, end)` spans of the sentences in `text[start:end]`, without surrounding white space. A fenced code
+    block of Markdown (from a line of three or more backticks to the line that closes it) is one sentence, its
+    fence lines included: code is not prose, and its lines, comments and blank lines do not end sentences."""
     end = len(text) if end is None else end
+    spans = []
+    position = start
+    for block in [*_CODE_BLOCK.finditer(text, start, end), None]:
+        spans.extend(_prose_sentences(text, position, block.start() if block else end))
+        if block:
+            spans.append(_strip(text, block.start(), block.end()))
+            position = block.end()
+    return [(s, e) for s, e in spans if e > s]
+
+
+def _prose_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     for line_start, line_end in _lines(text, start, end):
         sentence_start = line_start
@@ -111,7 +127,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             spans.append(_strip(text, sentence_start, line_start + boundary.end()))
             sentence_start = line_start + boundary.end()
         spans.append(_strip(text, sentence_start, line_end))
-    return [(s, e) for s, e in spans if e > s]
+    return spans
 
 
 @dataclass(frozen=True)

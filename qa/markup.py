@@ -15,6 +15,8 @@ _INLINE_CODE = re.compile(r"(`+)([^`]+)\1")
 _BACKTICKS = re.compile(r"`+")
 #: A console's prompt before a command: "$ pip install x", ">>> import x".
 _PROMPT = re.compile(r"[ \t]*(?:\$|>>>)[ \t]+")
+#: A line that is a shell or Python comment, or a Markdown heading.
+_HASH_LINE = re.compile(r"[ \t]*#+[ \t]")
 #: A comment at the end of a line of shell or Python code.
 _COMMENT = re.compile(r"[ \t]+#[ \t][^\n]*$", re.MULTILINE)
 
@@ -73,7 +75,8 @@ class Code:
 
 def without_code_marks(text: str, start: int, end: int) -> tuple[int, int]:
     """`[start, end)` without the Markdown marks around code at its ends: code fence lines (or what of them it
-    holds: the "python" of "```python"), then the white space around what is left, then the backticks of inline
+    holds: the "python" of "```python"), then comment or heading lines at its ends ("# Install with:") while
+    other lines are left, then the white space around what is left, then the backticks of inline
     code that is all of it ("`make`") or that it cuts ("FILE`"), then a console's prompt and output
     (`_commands`). Unchanged when only marks are left."""
     lines = [line.span() for line in _LINE.finditer(text, start, end)]
@@ -83,6 +86,10 @@ def without_code_marks(text: str, start: int, end: int) -> tuple[int, int]:
         lines.pop()
     if not lines:
         return start, end
+    while len(lines) > 1 and _HASH_LINE.match(text, lines[0][0]):  # a comment or a heading over the code
+        lines.pop(0)
+    while len(lines) > 1 and _HASH_LINE.match(text, lines[-1][0]):
+        lines.pop()
     first, last = _stripped(text, lines[0][0], lines[-1][1])
     quoted = _INLINE_CODE.fullmatch(text, first, last)
     if quoted:

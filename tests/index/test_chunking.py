@@ -45,6 +45,20 @@ def test_numbered_clauses_with_hanging_indents_stay_whole_sentences():
     ]
 
 
+def test_a_fenced_code_block_is_one_sentence_and_an_unclosed_fence_is_prose():
+    text = ("To build it from source:\n\n```bash\n# Install Rust first.\ncurl https://sh.rustup.rs -sSf | sh\n\n"
+            "git clone https://example.org/routerctl. Then build.\n```\nIt takes a minute.\n\n"
+            "A stray ``` fence. More prose.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "To build it from source:",
+        "```bash\n# Install Rust first.\ncurl https://sh.rustup.rs -sSf | sh\n\ngit clone "
+        "https://example.org/routerctl. Then build.\n```",
+        "It takes a minute.",
+        "A stray ``` fence.",
+        "More prose.",
+    ]
+
+
 class _Words:
     """A stand-in tokenizer: one token per word, each text counted on its own (no document tokens to slice)."""
 

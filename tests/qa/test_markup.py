@@ -18,6 +18,9 @@ from qa.markup import Code, is_code, without_code_marks
     ("zstd -D dictionaryName FILE`", "zstd -D dictionaryName FILE"),  # a span that cuts inline code
     ("`zstd --train", "zstd --train"),
     ("`", "`"),
+    ("```bash\n# Install with:\ncurl https://sh.rustup.rs | sh\n```", "curl https://sh.rustup.rs | sh"),  # comment
+    ("## Loading\n\nrouterctl.load()", "routerctl.load()"),  # a heading over the code
+    ("# Install with:", "# Install with:"),  # nothing else left: kept
 ])
 def test_code_is_answered_without_the_marks_around_it(text, code):
     start, end = without_code_marks(text, 0, len(text))
