@@ -51,8 +51,8 @@ def test_a_fenced_code_block_is_one_sentence_and_an_unclosed_fence_is_prose():
             "A stray ``` fence. More prose.")
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "To build it from source:",
-        "```bash\n# Install Rust first.\ncurl https://sh.rustup.rs -sSf | sh\n\ngit clone "
-        "https://example.org/routerctl. Then build.\n```",
+        ("```bash\n# Install Rust first.\ncurl https://sh.rustup.rs -sSf | sh\n\ngit clone "
+         "https://example.org/routerctl. Then build.\n```"),
         "It takes a minute.",
         "A stray ``` fence.",
         "More prose.",
