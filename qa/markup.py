@@ -1,4 +1,4 @@
-"""Markup around code in an answer: Markdown's code fences and backticks, a console's prompts and output."""
+"""Markup in an answer: Markdown's code fences, backticks and links, a console's prompts and output."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ _INLINE_CODE = re.compile(r"(`+)([^`]+)\1")
 _BACKTICKS = re.compile(r"`+")
 #: A console's prompt before a command: "$ pip install x", ">>> import x".
 _PROMPT = re.compile(r"[ \t]*(?:\$|>>>)[ \t]+")
+#: An autolink of Markdown, "<https://example.org>", and the rest of a link from inside its text: "tracker](url)".
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]+)>")
+_LINK_REST = re.compile(r"[^\[\]\n]*\]\([^()\s]*\)")
 #: A line that is a shell or Python comment, or a Markdown heading.
 _HASH_LINE = re.compile(r"[ \t]*#+[ \t]")
 #: A comment at the end of a line of shell or Python code.
@@ -73,12 +76,14 @@ class Code:
         return _stripped(self.text, first, comment.start() if comment and comment.start() > first else last)
 
 
-def without_code_marks(text: str, start: int, end: int) -> tuple[int, int]:
-    """`[start, end)` without the Markdown marks around code at its ends: code fence lines (or what of them it
+def tidied(text: str, start: int, end: int) -> tuple[int, int]:
+    """`[start, end)` with its Markdown links whole (`_links`) and without the marks around code at its ends: code
+    fence lines (or what of them it
     holds: the "python" of "```python"), then comment or heading lines at its ends ("# Install with:") while
     other lines are left, then the white space around what is left, then the backticks of inline
     code that is all of it ("`make`") or that it cuts ("FILE`"), then a console's prompt and output
     (`_commands`). Unchanged when only marks are left."""
+    start, end = _links(text, start, end)
     lines = [line.span() for line in _LINE.finditer(text, start, end)]
     while lines and _FENCE_LINE.fullmatch(text, *_line_around(text, lines[0][0])):
         lines.pop(0)
@@ -100,6 +105,21 @@ def without_code_marks(text: str, start: int, end: int) -> tuple[int, int]:
     elif len(marks) == 1 and marks[0][1] == last and marks[0][0] > first:  # closed, not opened
         last = marks[0][0]
     return _commands(text, *_stripped(text, first, last))
+
+
+def _links(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span that cuts a Markdown link ("post questions in the [issue tracker") grown to the link's end, its
+    target with it ("...(https://github.com/openai/tiktoken/issues)"); an autolink ("<https://...>") without its
+    angle brackets."""
+    autolink = _AUTOLINK.fullmatch(text, start, end)
+    if autolink:
+        return autolink.span(1)
+    opened = text.rfind("[", start, end)
+    if opened >= 0 and "]" not in text[opened:end]:
+        link = _LINK_REST.match(text, end)
+        if link:
+            return start, link.end()
+    return start, end
 
 
 def _commands(text: str, start: int, end: int) -> tuple[int, int]:

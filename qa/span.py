@@ -16,7 +16,7 @@ from index.store import Store
 from index.wordpieces import WordPieces
 from qa.converse import NOT_FOUND
 from qa.gaps import Gaps
-from qa.markup import Code, is_code, is_markup, without_code_marks
+from qa.markup import Code, is_code, is_markup, tidied
 from qa.config import SHIPPED_WEIGHTS
 from qa.read import Answer, Candidate, Citation, Ranking, SentenceReader, cite, sigmoid, weights_file
 from qa.reader_model import ReaderModel
@@ -75,7 +75,7 @@ def decode(reader: ReaderModel, question: str, texts: list[str], decoding: Decod
             continue
         start, end, score = span
         start, end = _snapped(texts[text_index], start, end)
-        start, end = without_code_marks(texts[text_index], start, _trimmed(texts[text_index], start, end))
+        start, end = tidied(texts[text_index], start, _trimmed(texts[text_index], start, end))
         null = float(starts[window][0] + ends[window][0])
         current = best[text_index]
         if current is None or score - null > current.margin:
@@ -317,10 +317,10 @@ class SpanReader:
 
     def _whole_code(self, span: Span, window: Window) -> Span:
         """The span, when it lies in code, grown to whole lines of it (within the window) and without the marks
-        around it (see `Code.whole_lines`, `without_code_marks`)."""
+        around it (see `Code.whole_lines`, `tidied`)."""
         code = self.code(window.candidate.passage.doc)
         start, end = code.whole_lines(window.start + span.start, window.start + span.end)
-        start, end = without_code_marks(code.text, max(start, window.start), min(end, window.end))
+        start, end = tidied(code.text, max(start, window.start), min(end, window.end))
         return replace(span, start=start - window.start, end=end - window.start) if end > start else span
 
     @staticmethod
@@ -361,13 +361,13 @@ class SpanReader:
         """The sentence(s) holding the span, with the span marked inside. For a question that asks how to do
         something (`how_to`), a span in a sentence that introduces the next one ("To test it, run the
         following:", "## Running the tests") gives way to that next sentence, the command or step it introduces,
-        without the marks around its code (`qa.markup.without_code_marks`); the two sentences are cited together."""
+        without the marks around its code (`qa.markup.tidied`); the two sentences are cited together."""
         start, end = window.start + span.start, window.start + span.end
         sentence_start, sentence_end = window.sentence_around(start, end)
         text = self.store.document(window.candidate.passage.doc).text
         following = next(((s, e) for s, e in window.sentences if s >= sentence_end), None)
         if how_to and following and not self.code(window.candidate.passage.doc).holds(start) and \
                 introduces(text[sentence_start:sentence_end], text[following[0] : following[1]]):
-            (start, end), sentence_end = without_code_marks(text, *following), following[1]
+            (start, end), sentence_end = tidied(text, *following), following[1]
         return cite(self.store, window.candidate.passage.doc, sentence_start, sentence_end,
                     score, answer=(start, end))

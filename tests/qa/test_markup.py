@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.markup import Code, is_code, without_code_marks
+from qa.markup import Code, is_code, tidied
 
 
 @pytest.mark.parametrize("text, code", [
@@ -23,7 +23,7 @@ from qa.markup import Code, is_code, without_code_marks
     ("# Install with:", "# Install with:"),  # nothing else left: kept
 ])
 def test_code_is_answered_without_the_marks_around_it(text, code):
-    start, end = without_code_marks(text, 0, len(text))
+    start, end = tidied(text, 0, len(text))
     assert text[start:end] == code
 
 
@@ -35,7 +35,7 @@ def test_code_is_answered_without_the_marks_around_it(text, code):
     ("pip install routerctl", "pip install routerctl"),
 ])
 def test_a_console_transcript_answers_with_its_commands(text, commands):
-    start, end = without_code_marks(text, 0, len(text))
+    start, end = tidied(text, 0, len(text))
     assert text[start:end] == commands
 
 
@@ -69,3 +69,15 @@ def test_a_span_in_code_grows_to_whole_lines(part, grown):
 ])
 def test_code_is_a_fenced_block_a_transcript_or_indented_lines(text, code):
     assert is_code(text) is code
+
+
+@pytest.mark.parametrize("text, part, answer", [
+    ("Please post questions in the [issue tracker](https://example.org/issues) first.",
+     "post questions in the [issue tracker", "post questions in the [issue tracker](https://example.org/issues)"),
+    ("Report bugs at <https://example.org/issues>.", "<https://example.org/issues>", "https://example.org/issues"),
+    ("Pick one of [a] or [b].", "one of [a", "one of [a"),  # brackets, not a link: as it is
+])
+def test_a_span_that_cuts_a_link_takes_all_of_it_and_an_autolink_loses_its_brackets(text, part, answer):
+    start = text.index(part)
+    first, last = tidied(text, start, start + len(part))
+    assert text[first:last] == answer
