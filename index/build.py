@@ -128,7 +128,8 @@ def chunks_outdated_by(previous: dict, config: IndexConfig, embedder: Embedder |
     sizes, or cut by another version of the chunker. The next build cuts every document again, and embeds only
     the chunks that come out different."""
     wanted = settings_of(config, embedder)["chunker"]
-    stored = {key: value for key, value in previous.get("chunker", {}).items() if key in wanted}
+    recorded = previous.get("chunker")
+    stored = {key: value for key, value in recorded.items() if key in wanted} if isinstance(recorded, dict) else {}
     if stored.get("version") != wanted["version"]:
         return f"cut by chunker version {stored.get('version', 1)}, this program's is {wanted['version']}"
     if stored != wanted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,9 +35,8 @@ _STARTS_ITEM = re.compile(r"\s*(?:[-*+#>|]|\d+[.)])\s")
 #: A numbering label before a sentence ("2.", "1.6.", "(a)", "iv."), which is not a sentence of its own.
 _LABEL = re.compile(r"\(?(?:\d+(?:\.\d+)*|[a-z]|[ivxlc]+)[.)]", re.IGNORECASE)
 _SPACE = re.compile(r"\s")
-#: A fenced code block of Markdown: a line of three or more backticks (and a language), to the line that closes
-#: it with as many or more (an unclosed fence is left to the prose rules).
-_CODE_BLOCK = re.compile(r"^[ \t]*(`{3,})[^`\n]*\n(?:.*?\n)??[ \t]*\1`*[ \t]*$", re.MULTILINE | re.DOTALL)
+#: A code fence's line of Markdown: three or more backticks, and a language on an opening one.
+_FENCE_LINE = re.compile(r"^[ \t]*(`{3,})([^`\n]*)$", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)
@@ -83,14 +83,17 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     block_start = start
     for block_break in [*BLOCK_BREAK.finditer(text, start, end), None]:
         block_end = block_break.start() if block_break else end
-        line_start = block_start
+        line_start = current = block_start  # where the sentence's first line, and the current line, begin
         for line_break in _LINE_BREAK.finditer(text, block_start, block_end):
-            before = text[line_start : line_break.start()]
-            after = text[line_break.end() : block_end]
-            item_ends = _STARTS_ITEM.match(before) and _indent(after) <= _indent(before)  # no hanging indent
-            if _ENDS_SENTENCE.search(before) or _STARTS_ITEM.match(after) or item_ends:
+            first_break = text.find("\n", line_start, line_break.start())  # the sentence's first line, and its break
+            first_line = text[line_start : first_break + 1 if first_break >= 0 else line_break.start()]
+            next_end = text.find("\n", line_break.end(), block_end)
+            after = text[line_break.end() : block_end if next_end < 0 else next_end + 1]  # the next line
+            item_ends = _STARTS_ITEM.match(first_line) and _indent(after) <= _indent(first_line)  # no hanging indent
+            if _ENDS_SENTENCE.search(text, current, line_break.start()) or _STARTS_ITEM.match(after) or item_ends:
                 spans.append((line_start, line_break.start()))
                 line_start = line_break.end()
+            current = line_break.end()
         spans.append((line_start, block_end))
         if block_break:
             block_start = block_break.end()
@@ -108,12 +111,35 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     end = len(text) if end is None else end
     spans = []
     position = start
-    for block in [*_CODE_BLOCK.finditer(text, start, end), None]:
-        spans.extend(_prose_sentences(text, position, block.start() if block else end))
-        if block:
-            spans.append(_strip(text, block.start(), block.end()))
-            position = block.end()
+    for block_start, block_end in [*code_blocks(text, start, end), (end, end)]:
+        spans.extend(_prose_sentences(text, position, block_start))
+        if block_end > block_start:
+            spans.append(_strip(text, block_start, block_end))
+            position = block_end
     return [(s, e) for s, e in spans if e > s]
+
+
+def code_blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """`[start, end)` spans of the fenced code blocks of Markdown in `text[start:end]`, in order: from a line of
+    three or more backticks (and a language) to the next line of as many or more backticks alone. A fence that
+    nothing closes is no block (it is left to the prose rules). Linear in the number of fence lines."""
+    end = len(text) if end is None else end
+    fences = list(_FENCE_LINE.finditer(text, start, end))
+    closing = [number for number, fence in enumerate(fences) if not fence.group(2).strip()]
+    blocks = []
+    number = 0
+    while number < len(fences):
+        opening = fences[number]
+        width = len(opening.group(1))
+        after = bisect_right(closing, number)
+        while after < len(closing) and len(fences[closing[after]].group(1)) < width:
+            after += 1
+        if after == len(closing):  # nothing closes it: this line is prose
+            number += 1
+            continue
+        blocks.append((opening.start(), fences[closing[after]].end()))
+        number = closing[after] + 1
+    return blocks
 
 
 def _prose_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:

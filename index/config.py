@@ -42,7 +42,8 @@ def _env_model() -> str:
 
 @dataclass(frozen=True)
 class IndexConfig:
-    """How documents become an index. Changing `model` or the chunk sizes forces a full rebuild."""
+    """How documents become an index. Changing `model` or the embedding precision embeds everything again;
+    changing the chunk sizes cuts every document again, embedding only the chunks that come out different."""
 
     model: str = field(default_factory=_env_model)  # a local folder or a model name; env QA_MODEL
     chunk_tokens: int = 200  # tiktoken (cl100k) tokens per chunk at most

@@ -6,11 +6,12 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from index.chunking import code_blocks
+
 #: A code fence's line ("```", "```bash"), which is no part of the code it holds. Not "~~~": in text and reST
 #: files such a line underlines a heading far more often than it fences code.
 _FENCE_LINE = re.compile(r"[ \t]*`{3,}[^`\n]*")
 _LINE = re.compile(r"[^\n]+")
-_FENCE_LINES = re.compile(r"^" + _FENCE_LINE.pattern + "$", re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+)([^`]+)\1")
 _BACKTICKS = re.compile(r"`+")
 #: A console's prompt before a command: "$ pip install x", ">>> import x".
@@ -25,12 +26,12 @@ _COMMENT = re.compile(r"[ \t]+#[ \t][^\n]*$", re.MULTILINE)
 
 
 def is_markup(text: str, start: int, end: int) -> bool:
-    """True when `text[start:end]` holds no letter or digit ("###", "*") or lies in a code fence's line (the
-    "python" of "```python")."""
+    """True when `text[start:end]` holds no letter or digit ("###", "*") or lies in code fence lines alone (the
+    "python" of "```python", an empty block's "```yaml\n```")."""
     if not any(character.isalnum() for character in text[start:end]):
         return True
-    line_start, line_end = _line_around(text, start)
-    return end <= line_end and bool(_FENCE_LINE.fullmatch(text, line_start, line_end))
+    lines = [_line_around(text, line.start()) for line in _LINE.finditer(text, start, end)]
+    return all(_FENCE_LINE.fullmatch(text, *line) for line in lines)
 
 
 def _line_around(text: str, at: int) -> tuple[int, int]:
@@ -51,20 +52,21 @@ def is_code(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Code:
-    """Where a document's code is: `fences` holds the start of each code fence line of `text`, in order."""
+    """Where a document's code is: `blocks` holds the `[start, end)` spans of the fenced code blocks of `text`, in
+    order (`index.chunking.code_blocks`: an unclosed fence is no block)."""
 
     text: str
-    fences: list[int]
+    blocks: list[tuple[int, int]]
 
     @classmethod
     def of(cls, text: str) -> Code:
-        return cls(text, [fence.start() for fence in _FENCE_LINES.finditer(text)])
+        return cls(text, code_blocks(text))
 
     def holds(self, at: int) -> bool:
-        """True when position `at` is on a console's command line, or inside a fenced block: on a line after an
-        odd number of fence lines (its opening fence line included)."""
+        """True when position `at` is on a console's command line or inside a fenced code block."""
         line_start = _line_around(self.text, at)[0]
-        return bool(_PROMPT.match(self.text, line_start)) or bisect_right(self.fences, line_start) % 2 == 1
+        block = bisect_right(self.blocks, (at, len(self.text))) - 1
+        return bool(_PROMPT.match(self.text, line_start)) or (block >= 0 and at < self.blocks[block][1])
 
     def whole_lines(self, start: int, end: int) -> tuple[int, int]:
         """A span in code grown to the whole lines it touches, without a comment that ends the last one ("pip
@@ -73,7 +75,15 @@ class Code:
             return start, end
         first, last = _line_around(self.text, start)[0], _line_around(self.text, end - 1)[1]
         comment = _COMMENT.search(self.text, first, last)
-        return _stripped(self.text, first, comment.start() if comment and comment.start() > first else last)
+        if comment and (comment.start() <= first or _quoted(self.text[_line_around(self.text, comment.start())[0]
+                                                                         : comment.start()])):
+            comment = None
+        return _stripped(self.text, first, comment.start() if comment else last)
+
+
+def _quoted(line: str) -> bool:
+    """True when the end of `line` is inside a quoted string ("grep -rn ' # TODO'": no comment starts there)."""
+    return line.count("'") % 2 == 1 or line.count('"') % 2 == 1
 
 
 def tidied(text: str, start: int, end: int) -> tuple[int, int]:

@@ -318,10 +318,15 @@ class SpanReader:
     def _whole_code(self, span: Span, window: Window) -> Span:
         """The span, when it lies in code, grown to whole lines of it (within the window) and without the marks
         around it (see `Code.whole_lines`, `tidied`)."""
-        code = self.code(window.candidate.passage.doc)
-        start, end = code.whole_lines(window.start + span.start, window.start + span.end)
-        start, end = tidied(code.text, max(start, window.start), min(end, window.end))
+        start, end = self._code_answer(window, window.start + span.start, window.start + span.end)
         return replace(span, start=start - window.start, end=end - window.start) if end > start else span
+
+    def _code_answer(self, window: Window, start: int, end: int) -> tuple[int, int]:
+        """Document span `[start, end)` grown to whole lines where it lies in code (within the window), then
+        without the marks around it."""
+        code = self.code(window.candidate.passage.doc)
+        start, end = code.whole_lines(start, end)
+        return tidied(code.text, max(start, window.start), min(end, window.end))
 
     @staticmethod
     def best_first(readings: list[tuple[Span, Window]], ranking: Ranking) -> list[tuple[Span, Window]]:
@@ -368,6 +373,8 @@ class SpanReader:
         following = next(((s, e) for s, e in window.sentences if s >= sentence_end), None)
         if how_to and following and not self.code(window.candidate.passage.doc).holds(start) and \
                 introduces(text[sentence_start:sentence_end], text[following[0] : following[1]]):
-            (start, end), sentence_end = tidied(text, *following), following[1]
+            step = self._code_answer(window, *following)
+            if not is_markup(text, *step):  # an empty code block introduces nothing
+                (start, end), sentence_end = step, following[1]
         return cite(self.store, window.candidate.passage.doc, sentence_start, sentence_end,
                     score, answer=(start, end))

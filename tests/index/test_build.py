@@ -304,3 +304,5 @@ def test_an_index_cut_by_another_chunker_version_is_cut_again_keeping_its_vector
                                               if k != "version"}})
     assert "cut by chunker version 1," in build(docs, index, embedder=counting).recut_reason
     assert counting.embedded == 0
+    Store.update_manifest(index, {"chunker": None})  # damaged by hand: cut again, not a crash
+    assert "cut by chunker version 1," in build(docs, index, embedder=counting).recut_reason

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.markup import Code, is_code, tidied
+from qa.markup import Code, is_code, is_markup, tidied
 
 
 @pytest.mark.parametrize("text, code", [
@@ -50,6 +50,27 @@ GUIDE = ("Install it.\n\n```shell\n$ pip install 'routerctl[cli]'  # the command
 ])
 def test_code_holds_what_is_inside_fences_or_on_a_command_line(part, holds):
     assert Code.of(GUIDE).holds(GUIDE.index(part)) is holds
+
+
+def test_an_unclosed_fence_holds_no_code():
+    text = "To install quux, run:\n```\npip install quux\n\n## History\n\nQuux was first released on March 3, 2021."
+    assert not Code.of(text).holds(text.index("March 3"))
+    assert Code.of(text).whole_lines(text.index("March"), text.index("2021") + 4) == (text.index("March"),
+                                                                                       text.index("2021") + 4)
+
+
+def test_a_comment_sign_inside_quotes_is_no_comment():
+    text = "```\ngrep -rn ' # TODO' src/\n```"
+    start = text.index("grep")
+    first, last = Code.of(text).whole_lines(start, start + 4)
+    assert text[first:last] == "grep -rn ' # TODO' src/"
+
+
+@pytest.mark.parametrize("text, markup", [
+    ("```yaml\n```", True), ("```\n\n\n```", True), ("###", True), ("python", False), ("```\nmake\n```", False),
+])
+def test_markup_alone_holds_nothing_but_marks(text, markup):
+    assert is_markup(text, 0, len(text)) is markup
 
 
 @pytest.mark.parametrize("part, grown", [

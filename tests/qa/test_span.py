@@ -438,6 +438,29 @@ def test_what_a_sentence_introduces_is_read_from_the_next_chunk_when_it_ends_its
     assert engine.reader.text(engine.reader.window(colon)).endswith("run the following:\n\n    pip install routerctl")
 
 
+@pytest.mark.parametrize("step, answer", [
+    ("```shell\npip install routerctl  # the stable release\n```", "pip install routerctl"),  # no comment
+    ("```yaml\n```", "run the following"),  # an empty block introduces nothing: the span as read
+])
+def test_an_introduced_step_is_answered_without_its_comment_and_an_empty_block_is_not_one(step, answer, tmp_path,
+                                                                                          embedder, monkeypatch):
+    import qa.span
+    from qa.api import Engine
+    from qa.span import Span
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "setup.md").write_text(f"# Router setup\n\nTo install the tool, run the following:\n\n{step}\n")
+    engine = Engine(docs, tmp_path / "index", embedder=embedder)
+
+    def in_the_introduction(reader, question, texts, decoding=None):
+        return [Span(index, text.find("run the following"), text.find(":", text.find("run the following")), 5.0,
+                     -5.0) if "run the following" in text else None for index, text in enumerate(texts)]
+
+    monkeypatch.setattr(qa.span, "decode", in_the_introduction)
+    assert engine.answer("How do I install the tool?").text == answer
+
+
 def test_a_span_in_code_is_answered_with_the_whole_command(tmp_path, embedder, monkeypatch):
     import qa.span
     from qa.api import Engine
