@@ -119,8 +119,8 @@ def tidied(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _links(text: str, start: int, end: int) -> tuple[int, int]:
     """A span that cuts a Markdown link ("post questions in the [issue tracker") grown to the link's end, its
-    target with it ("...(https://github.com/openai/tiktoken/issues)"); an autolink ("<https://...>") without its
-    angle brackets."""
+    target with it ("...(https://github.com/openai/tiktoken/issues)"), and one that cuts inline code ("use `pip
+    install") to the code's closing backticks; an autolink ("<https://...>") without its angle brackets."""
     autolink = _AUTOLINK.fullmatch(text, start, end)
     if autolink:
         return autolink.span(1)
@@ -129,6 +129,11 @@ def _links(text: str, start: int, end: int) -> tuple[int, int]:
         link = _LINK_REST.match(text, end)
         if link:
             return start, link.end()
+    marks = list(_BACKTICKS.finditer(text, start, end))
+    if len(marks) % 2 == 1 and marks[-1].end() < end:  # the last mark opens code that the span cuts
+        code_rest = re.compile(r"[^`\n]*" + re.escape(marks[-1].group())).match(text, end)
+        if code_rest:
+            return start, code_rest.end()
     return start, end
 
 

@@ -97,8 +97,10 @@ def test_code_is_a_fenced_block_a_transcript_or_indented_lines(text, code):
      "post questions in the [issue tracker", "post questions in the [issue tracker](https://example.org/issues)"),
     ("Report bugs at <https://example.org/issues>.", "<https://example.org/issues>", "https://example.org/issues"),
     ("Pick one of [a] or [b].", "one of [a", "one of [a"),  # brackets, not a link: as it is
+    ("To upgrade, use `pip install -U routerctl` now.", "use `pip install", "use `pip install -U routerctl`"),
+    ("Then `routerctl reset --all` it.", "`routerctl reset", "routerctl reset --all"),  # all code: without marks
 ])
-def test_a_span_that_cuts_a_link_takes_all_of_it_and_an_autolink_loses_its_brackets(text, part, answer):
+def test_a_span_that_cuts_a_link_or_inline_code_takes_all_of_it_and_an_autolink_loses_its_brackets(text, part, answer):
     start = text.index(part)
     first, last = tidied(text, start, start + len(part))
     assert text[first:last] == answer
