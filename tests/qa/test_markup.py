@@ -104,3 +104,10 @@ def test_a_span_that_cuts_a_link_or_inline_code_takes_all_of_it_and_an_autolink_
     start = text.index(part)
     first, last = tidied(text, start, start + len(part))
     assert text[first:last] == answer
+
+
+def test_only_a_comment_that_ends_the_last_line_is_left_out():
+    text = "```\nrouterctl init  # once\nrouterctl start  # then\n```"
+    start = text.index("init")
+    first, last = Code.of(text).whole_lines(start, text.index("start") + 5)
+    assert text[first:last] == "routerctl init  # once\nrouterctl start"
