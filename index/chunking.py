@@ -35,8 +35,9 @@ _STARTS_ITEM = re.compile(r"\s*(?:[-*+#>|]|\d+[.)])\s")
 #: A numbering label before a sentence ("2.", "1.6.", "(a)", "iv."), which is not a sentence of its own.
 _LABEL = re.compile(r"\(?(?:\d+(?:\.\d+)*|[a-z]|[ivxlc]+)[.)]", re.IGNORECASE)
 _SPACE = re.compile(r"\s")
-#: A code fence's line of Markdown: three or more backticks, and a language on an opening one.
-_FENCE_LINE = re.compile(r"^[ \t]*(`{3,})([^`\n]*)$", re.MULTILINE)
+#: A code fence's line of Markdown: three or more backticks, and a language on an opening one. Not "~~~": in text
+#: and reST files such a line underlines a heading far more often than it fences code.
+FENCE_LINE = re.compile(r"^[ \t]*(`{3,})([^`\n]*)$", re.MULTILINE)
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +125,7 @@ def code_blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple
     three or more backticks (and a language) to the next line of as many or more backticks alone. A fence that
     nothing closes is no block (it is left to the prose rules). Linear in the number of fence lines."""
     end = len(text) if end is None else end
-    fences = list(_FENCE_LINE.finditer(text, start, end))
+    fences = list(FENCE_LINE.finditer(text, start, end))
     closing = [number for number, fence in enumerate(fences) if not fence.group(2).strip()]
     blocks = []
     number = 0

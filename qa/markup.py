@@ -6,11 +6,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from index.chunking import code_blocks
+from index.chunking import FENCE_LINE, code_blocks
 
-#: A code fence's line ("```", "```bash"), which is no part of the code it holds. Not "~~~": in text and reST
-#: files such a line underlines a heading far more often than it fences code.
-_FENCE_LINE = re.compile(r"[ \t]*`{3,}[^`\n]*")
 _LINE = re.compile(r"[^\n]+")
 _INLINE_CODE = re.compile(r"(`+)([^`]+)\1")
 _BACKTICKS = re.compile(r"`+")
@@ -31,7 +28,7 @@ def is_markup(text: str, start: int, end: int) -> bool:
     if not any(character.isalnum() for character in text[start:end]):
         return True
     lines = [_line_around(text, line.start()) for line in _LINE.finditer(text, start, end)]
-    return all(_FENCE_LINE.fullmatch(text, *line) for line in lines)
+    return all(FENCE_LINE.fullmatch(text, *line) for line in lines)
 
 
 def _line_around(text: str, at: int) -> tuple[int, int]:
@@ -44,9 +41,9 @@ def is_code(text: str) -> bool:
     """True when `text` is code: a fenced block or a console transcript (with more than fences in it), or lines
     all indented by 4 or more."""
     lines = [line for line in text.strip("\n").split("\n") if line.strip()]
-    if not lines or all(_FENCE_LINE.fullmatch(line) for line in lines):
+    if not lines or all(FENCE_LINE.fullmatch(line) for line in lines):
         return False
-    return bool(_FENCE_LINE.fullmatch(lines[0]) or _PROMPT.match(lines[0])) or all(
+    return bool(FENCE_LINE.fullmatch(lines[0]) or _PROMPT.match(lines[0])) or all(
         line.startswith(("    ", "\t")) for line in lines)
 
 
@@ -69,16 +66,19 @@ class Code:
         return bool(_PROMPT.match(self.text, line_start)) or (block >= 0 and at < self.blocks[block][1])
 
     def whole_lines(self, start: int, end: int) -> tuple[int, int]:
-        """A span in code grown to the whole lines it touches, without a comment that ends the last one ("pip
-        install 'httpx[cli]'  # optional"): part of a command or a statement is no answer. Others as they are."""
+        """A span in code grown to the whole lines it touches, without a comment that ends its last line of code
+        (a closing fence aside), nor what follows that comment ("pip install 'httpx[cli]'  # optional"): part of
+        a command or a statement is no answer. Others as they are."""
         if end <= start or not (self.holds(start) or self.holds(end - 1)):
             return start, end
-        first, last = _line_around(self.text, start)[0], _line_around(self.text, end - 1)[1]
-        comment = _COMMENT.search(self.text, first, last)
-        if comment and (comment.start() <= first or _quoted(self.text[_line_around(self.text, comment.start())[0]
-                                                                         : comment.start()])):
-            comment = None
-        return _stripped(self.text, first, comment.start() if comment else last)
+        first, (last_line, last) = _line_around(self.text, start)[0], _line_around(self.text, end - 1)
+        code_end = last
+        while last_line > first and FENCE_LINE.fullmatch(self.text, last_line, code_end):  # a closing fence
+            last_line, code_end = _line_around(self.text, last_line - 1)
+        comment = _COMMENT.search(self.text, last_line, code_end)
+        if comment and comment.start() > first and not _quoted(self.text[last_line : comment.start()]):
+            last = comment.start()
+        return _stripped(self.text, first, last)
 
 
 def _quoted(line: str) -> bool:
@@ -87,17 +87,16 @@ def _quoted(line: str) -> bool:
 
 
 def tidied(text: str, start: int, end: int) -> tuple[int, int]:
-    """`[start, end)` with its Markdown links whole (`_links`) and without the marks around code at its ends: code
-    fence lines (or what of them it
-    holds: the "python" of "```python"), then comment or heading lines at its ends ("# Install with:") while
-    other lines are left, then the white space around what is left, then the backticks of inline
-    code that is all of it ("`make`") or that it cuts ("FILE`"), then a console's prompt and output
-    (`_commands`). Unchanged when only marks are left."""
-    start, end = _links(text, start, end)
+    """`[start, end)` with the links and inline code it cuts made whole (`_completed`), then without the marks
+    around code at its ends: code fence lines (or what of them it holds: the "python" of "```python"), comment
+    or heading lines ("# Install with:") while other lines are left, the white space around what is left, the
+    backticks of inline code that is all of it ("`make`") or that it cuts ("FILE`"), and a console's prompt and
+    output (`_commands`). Unchanged when only marks are left."""
+    start, end = _completed(text, start, end)
     lines = [line.span() for line in _LINE.finditer(text, start, end)]
-    while lines and _FENCE_LINE.fullmatch(text, *_line_around(text, lines[0][0])):
+    while lines and FENCE_LINE.fullmatch(text, *_line_around(text, lines[0][0])):
         lines.pop(0)
-    while lines and _FENCE_LINE.fullmatch(text, *_line_around(text, lines[-1][0])):
+    while lines and FENCE_LINE.fullmatch(text, *_line_around(text, lines[-1][0])):
         lines.pop()
     if not lines:
         return start, end
@@ -117,7 +116,7 @@ def tidied(text: str, start: int, end: int) -> tuple[int, int]:
     return _commands(text, *_stripped(text, first, last))
 
 
-def _links(text: str, start: int, end: int) -> tuple[int, int]:
+def _completed(text: str, start: int, end: int) -> tuple[int, int]:
     """A span that cuts a Markdown link ("post questions in the [issue tracker") grown to the link's end, its
     target with it ("...(https://github.com/openai/tiktoken/issues)"), and one that cuts inline code ("use `pip
     install") to the code's closing backticks; an autolink ("<https://...>") without its angle brackets."""
